@@ -1,0 +1,3 @@
+"""Placeholder until its owner lands it."""
+
+from workbench.cli import main  # noqa: F401
