@@ -1,0 +1,1 @@
+"""Count the words in text files."""

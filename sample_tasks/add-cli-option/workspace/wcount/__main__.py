@@ -1,0 +1,5 @@
+import sys
+
+from wcount.cli import main
+
+sys.exit(main())

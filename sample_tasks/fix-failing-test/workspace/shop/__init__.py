@@ -1,0 +1,1 @@
+"""Prices and order totals for a small online shop."""
