@@ -14,7 +14,7 @@ from typing import Any
 
 import docker
 import docker.errors
-from docker.models.containers import Container
+from docker.models.containers import Container, _create_container_args
 from docker.models.volumes import Volume
 
 from workbench.errors import EngineUnavailable
@@ -149,6 +149,12 @@ class Engine:
         """Create a container; kwargs must carry our labels (see labels.py)."""
         assert labels_mod.APP in kwargs.get("labels", {}), "unlabelled container"
         return self.call(self.client.containers.create, **kwargs)
+
+    def create_container_id(self, **kwargs: Any) -> str:
+        """Create a container and return its id, sparing the inspect `create` does."""
+        assert labels_mod.APP in kwargs.get("labels", {}), "unlabelled container"
+        args = _create_container_args({**kwargs, "version": self.client.api._version})
+        return self.call(self.client.api.create_container, **args)["Id"]
 
     def create_volume(
         self,

@@ -97,7 +97,6 @@ def container_kwargs(
         "log_config": docker.types.LogConfig(type="none"),
         "stdin_open": False,
         "tty": False,
-        "detach": True,
     }
 
 
