@@ -122,10 +122,16 @@ def load_task(root: Path) -> SampleTask:
 
 
 def tree_digest(folder: Path) -> dict[str, str]:
-    """Relative path -> content hash (or link target, or "dir") for a whole tree."""
+    """Relative path -> content hash (or link target, or "dir") for a whole tree.
+
+    Bytecode caches are left out: running the tests writes them, and they are
+    not the user's content.
+    """
     digest: dict[str, str] = {}
     for path in sorted(folder.rglob("*")):
         relative = path.relative_to(folder).as_posix()
+        if "__pycache__" in path.relative_to(folder).parts:
+            continue
         if path.is_symlink():
             digest[relative] = "link:" + os.readlink(path)
         elif path.is_dir():

@@ -1,0 +1,1 @@
+"""Turn raw station readings into daily summaries."""

@@ -1,0 +1,1 @@
+"""Friendly greetings in several languages."""
