@@ -80,7 +80,11 @@ _CHUNK = 1 << 16
 
 def file_type(st: os.stat_result) -> FileType:
     """The FileType of an lstat result."""
-    mode = st.st_mode
+    return mode_type(st.st_mode)
+
+
+def mode_type(mode: int) -> FileType:
+    """The FileType of an st_mode value."""
     if stat.S_ISDIR(mode):
         return "dir"
     if stat.S_ISLNK(mode):
