@@ -91,6 +91,7 @@ def container_kwargs(
             docker.types.Ulimit(name="nproc", soft=config.nproc, hard=config.nproc),
         ],
         "ipc_mode": "private",
+        "cgroupns": "private",
         "devices": [],
         "mounts": [workspace] if workspace is not None else [],
         "runtime": config.runtime,

@@ -235,6 +235,8 @@ class Runner:
             stream.close()
         text = output.finish()
         if stream.error is not None and not (timed_out or interrupted):
+            if not isinstance(stream.error, OSError):
+                raise stream.error  # from on_output: the caller's own failure
             raise EngineUnavailable(
                 f"Lost the command's output stream: {stream.error}",
                 "Check that the Docker engine is still running.",
@@ -313,9 +315,7 @@ class _ExecStream:
         try:
             for _stream, data in frames_iter(self.sock, tty=False):
                 self.output.feed(data)
-        except (OSError, ValueError) as error:
-            self.error = error
-        except Exception as error:  # surfaced to the caller, never swallowed
+        except Exception as error:  # re-raised on the caller's thread
             self.error = error
         finally:
             self.done.set()
