@@ -1,0 +1,148 @@
+"""Runs the agent loop on its own asyncio thread and talks to the UI only by messages.
+
+The loop module imports litellm, which is slow to load; it is imported here, on
+the bridge's thread, never on the app's start-up path.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import os
+import threading
+from collections.abc import Callable
+from concurrent.futures import Future
+from dataclasses import replace
+from typing import Any
+
+from textual.message import Message
+
+from workbench.agent.events import CommandProposed, Event
+from workbench.config import AgentConfig
+from workbench.errors import WorkbenchError
+from workbench.tui.messages import (
+    AgentEventReceived,
+    AgentStopped,
+    ApprovalRequested,
+    ModelReady,
+)
+
+log = logging.getLogger(__name__)
+
+
+class AgentBridge:
+    """One agent loop per session, run task by task on a private event loop."""
+
+    def __init__(self, post: Callable[[Message], Any]) -> None:
+        self._post = post
+        self._loop = asyncio.new_event_loop()
+        self._thread = threading.Thread(
+            target=self._loop.run_forever, name="workbench-agent", daemon=True
+        )
+        self._thread.start()
+        self._agent: Any = None
+        self._agent_key: tuple[str, str] | None = None
+        self._pending: dict[str, asyncio.Future[Any]] = {}
+        self._task: Future[Any] | None = None
+
+    @property
+    def running(self) -> bool:
+        return self._task is not None and not self._task.done()
+
+    def preload(self) -> None:
+        """Import the loop and litellm in the background so the first task is quick."""
+        asyncio.run_coroutine_threadsafe(self._preload(), self._loop)
+
+    async def _preload(self) -> None:
+        try:
+            await asyncio.to_thread(_import_loop)
+        except Exception:  # a broken install shows up when a task starts
+            log.exception("preloading the agent loop failed")
+            return
+        self._post(ModelReady())
+
+    def start(self, session: Any, prompt: str, model: str, config: AgentConfig) -> None:
+        """Run one task; events and approval requests arrive as messages."""
+        if self.running:
+            raise WorkbenchError("The agent is still working.", "Wait, or stop it.")
+        self._task = asyncio.run_coroutine_threadsafe(
+            self._run(session, prompt, model, config), self._loop
+        )
+
+    async def _run(self, session: Any, prompt: str, model: str, config: Any) -> None:
+        error = ""
+        try:
+            loop_module = await asyncio.to_thread(_import_loop)
+            agent = self._agent_for(loop_module, session, model, config)
+            await agent.run(prompt)
+        except WorkbenchError as failure:
+            error = str(failure)
+        except Exception as failure:  # the UI must survive any bug in the loop
+            log.exception("the agent loop crashed")
+            error = f"The agent stopped unexpectedly: {failure}"
+        finally:
+            self._cancel_pending("the agent stopped")
+        self._post(AgentStopped(error))
+
+    def _agent_for(self, module: Any, session: Any, model: str, config: Any) -> Any:
+        # A new model or approval mode takes a new loop; otherwise it keeps its history.
+        key = (model, config.approval)
+        if self._agent is None or self._agent_key != key:
+            self._agent = module.AgentLoop(
+                session,
+                model=model,
+                config=replace(config, model=model),
+                approver=self._approve,
+                emit=self._emit,
+            )
+            self._agent_key = key
+        return self._agent
+
+    def _emit(self, event: Event) -> None:
+        self._post(AgentEventReceived(event))
+
+    async def _approve(self, proposal: CommandProposed) -> Any:
+        from workbench.agent.loop import Decision
+
+        future: asyncio.Future[Any] = self._loop.create_future()
+        self._pending[proposal.call_id] = future
+
+        def resolve(kind: str, message: str = "", command: str = "") -> None:
+            decision = Decision(kind=kind, message=message, command=command)
+            self._loop.call_soon_threadsafe(_settle, future, decision)
+
+        self._post(ApprovalRequested(proposal, resolve))
+        try:
+            return await future
+        finally:
+            self._pending.pop(proposal.call_id, None)
+
+    def interrupt(self) -> None:
+        """Stop the running task: kill its container and unblock a pending approval."""
+        if self._agent is not None:
+            self._agent.interrupt()
+        self._loop.call_soon_threadsafe(self._cancel_pending, "stopped by the user")
+
+    def _cancel_pending(self, reason: str) -> None:
+        if not self._pending:
+            return
+        from workbench.agent.loop import Decision
+
+        for future in list(self._pending.values()):
+            _settle(future, Decision(kind="deny", message=reason))
+
+    def close(self) -> None:
+        """Stop the private loop; call after interrupt when the app quits."""
+        self._loop.call_soon_threadsafe(self._loop.stop)
+
+
+def _settle(future: asyncio.Future[Any], value: Any) -> None:
+    if not future.done():
+        future.set_result(value)
+
+
+def _import_loop() -> Any:
+    os.environ.setdefault("LITELLM_LOCAL_MODEL_COST_MAP", "True")
+    import workbench.agent.loop as loop_module
+
+    return loop_module

@@ -1,0 +1,83 @@
+"""Messages workers post to the UI; workers never touch widgets, handlers do."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+from textual.message import Message
+
+from workbench.agent.events import CommandProposed, Event
+
+
+class AgentEventReceived(Message):
+    """The agent loop (or a replay) emitted an event."""
+
+    def __init__(self, event: Event) -> None:
+        super().__init__()
+        self.event = event
+
+
+class ApprovalRequested(Message):
+    """The loop waits for the user's decision on a proposed command."""
+
+    def __init__(self, proposal: CommandProposed, resolve: Callable[[Any], None]):
+        super().__init__()
+        self.proposal = proposal
+        self.resolve = resolve
+
+
+class SessionOpened(Message):
+    """The sandbox session for the folder is ready."""
+
+    def __init__(self, session: Any) -> None:
+        super().__init__()
+        self.session = session
+
+
+class SessionFailed(Message):
+    """Opening the session failed; `message` and `hint` are for the user."""
+
+    def __init__(self, message: str, hint: str = "", fatal: bool = True) -> None:
+        super().__init__()
+        self.message = message
+        self.hint = hint
+        self.fatal = fatal
+
+
+class ProgressReported(Message):
+    """Long work (an image build) made progress; `done` ends it."""
+
+    def __init__(self, text: str, done: bool = False) -> None:
+        super().__init__()
+        self.text = text
+        self.done = done
+
+
+@dataclass(frozen=True)
+class ChangedPath:
+    """One line of the live change tree."""
+
+    path: str
+    kind: str  # "added", "modified" or "deleted"
+
+
+class ChangesRefreshed(Message):
+    """The sandbox's changed files were read again."""
+
+    def __init__(self, changes: list[ChangedPath]) -> None:
+        super().__init__()
+        self.changes = changes
+
+
+class AgentStopped(Message):
+    """The agent worker ended (finished, failed or crashed)."""
+
+    def __init__(self, error: str = "") -> None:
+        super().__init__()
+        self.error = error
+
+
+class ModelReady(Message):
+    """The model library is imported, so the first task starts without a pause."""

@@ -1,0 +1,1 @@
+"""Screens of the workbench app, each with its stylesheet beside it."""
