@@ -105,6 +105,16 @@ class CommandFinished(Event):
 
 
 @dataclass(frozen=True, kw_only=True)
+class ToolCallFailed(Event):
+    """A tool call could not be carried out as asked (bad arguments, unknown tool)."""
+
+    type: ClassVar[str] = "tool_call_failed"
+    call_id: str
+    tool: str
+    message: str
+
+
+@dataclass(frozen=True, kw_only=True)
 class ChangesUpdated(Event):
     type: ClassVar[str] = "changes_updated"
     added: int = 0
@@ -150,6 +160,7 @@ EVENT_TYPES: dict[str, type[Event]] = {
         CommandStarted,
         OutputReceived,
         CommandFinished,
+        ToolCallFailed,
         ChangesUpdated,
         ModelFailed,
         BudgetExceeded,
