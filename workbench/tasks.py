@@ -49,7 +49,9 @@ class SampleTask:
     @property
     def model(self) -> str:
         """The scripted model that replays this task's conversation."""
-        return f"scripted/{self.name}"
+        if self.root.parent == TASKS_ROOT.resolve():
+            return f"scripted/{self.name}"
+        return f"scripted/{self.script}"
 
     def copy_workspace(self, parent: Path | None = None) -> Path:
         """Copy the starting workspace into a new folder and return that folder."""
