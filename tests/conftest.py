@@ -24,3 +24,70 @@ def isolated_data_dir(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path
             os.environ.pop(key, None)
         else:
             os.environ[key] = value
+
+
+# --- sandbox fixtures (real engine) -------------------------------------------
+
+FOLDER_UID = 1000  # fixture folders behave like a normal user's folder
+
+
+def tree_hash(folder: Path) -> str:
+    """A hash of every path's name, type, mode, link target and bytes under folder."""
+    import hashlib
+    import stat
+
+    digest = hashlib.sha256()
+    for root, dirs, files in os.walk(folder):
+        dirs.sort()
+        for name in sorted(dirs + files):
+            path = Path(root) / name
+            st = os.lstat(path)
+            rel = path.relative_to(folder).as_posix()
+            digest.update(f"{rel}\0{st.st_mode:o}\0{st.st_uid}\0".encode())
+            if stat.S_ISLNK(st.st_mode):
+                digest.update(os.readlink(path).encode())
+            elif stat.S_ISREG(st.st_mode):
+                digest.update(path.read_bytes())
+    return digest.hexdigest()
+
+
+def make_folder(root: Path, files: dict[str, str], uid: int = FOLDER_UID) -> Path:
+    """A folder holding `files` (path -> text), owned by uid:uid throughout."""
+    root.mkdir(parents=True, exist_ok=True)
+    for rel, text in files.items():
+        path = root / rel
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(text)
+    for base, dirs, names in os.walk(root):
+        for name in [base, *(os.path.join(base, n) for n in dirs + names)]:
+            os.lchown(name, uid, uid)
+    return root
+
+
+@pytest.fixture(scope="session")
+def engine():  # type: ignore[no-untyped-def]
+    from workbench.sandbox.engine import Engine
+
+    return Engine()
+
+
+@pytest.fixture(scope="session")
+def sandbox_image(engine) -> str:  # type: ignore[no-untyped-def]
+    from workbench.sandbox.image import ensure_image
+
+    return ensure_image(engine, lambda line: None)
+
+
+@pytest.fixture()
+def manager(engine, sandbox_image, isolated_data_dir: Path):  # type: ignore[no-untyped-def]
+    """A SessionManager on the test data dir; drops every session it started."""
+    from workbench.config import Config, SandboxConfig
+    from workbench.sandbox.session import SessionManager
+
+    config = Config(sandbox=SandboxConfig(pool_size=0))
+    made = SessionManager(config, isolated_data_dir, engine, pool_size=0)
+    before = {info.id for info in made.list()}
+    yield made
+    for info in made.list():
+        if info.id not in before:
+            made.drop(info.id)
