@@ -66,6 +66,18 @@ def container_kwargs(
     uid, gid = parse_user(user)
     if workspace is not None and workspace["Target"] != WORKSPACE:
         raise ValueError(f"the workspace must be mounted at {WORKSPACE}")
+    if workspace is not None and workspace["Type"] == "volume":
+        # Never let the engine copy the image's /workspace (and its root
+        # ownership) into an empty workspace volume.
+        workspace = docker.types.Mount(
+            WORKSPACE,
+            workspace["Source"],
+            type="volume",
+            read_only=bool(workspace.get("ReadOnly")),
+            no_copy=True,
+            labels=(workspace.get("VolumeOptions") or {}).get("Labels"),
+            driver_config=(workspace.get("VolumeOptions") or {}).get("DriverConfig"),
+        )
     memory = f"{config.memory_mb}m"
     return {
         "image": image,
