@@ -117,16 +117,18 @@ class WarmPool:
             except Exception as error:  # the cold path still serves; retry later
                 backoff = min(_MAX_BACKOFF_S, max(1.0, backoff * 2))
                 log.warning("pool refill failed (retry in %.0fs): %s", backoff, error)
+            keep = False
+            if container_id is not None:
+                with self._cond:
+                    keep = not (self._closed or self._suspended)
+                    if keep:
+                        self._idle.append(container_id)
+                if not keep:
+                    self._remove(container_id)
+            # Only now may drain() and close() go on: nothing is left in flight.
             with self._cond:
                 self._creating -= 1
-                keep = container_id is not None and not (
-                    self._closed or self._suspended
-                )
-                if keep:
-                    self._idle.append(container_id)
                 self._cond.notify_all()
-            if container_id is not None and not keep:
-                self._remove(container_id)
             if backoff:
                 with self._cond:
                     self._cond.wait_for(lambda: self._closed, backoff)
