@@ -121,3 +121,26 @@ class LocalSession:
             ):
                 found.append(Change(path=path, kind="modified"))
         return ChangeSet(folder=self.folder, changes=tuple(found))
+
+
+def script_model(directory: Path, *turns: dict) -> str:
+    """Write a script.json of these turns and return its scripted model name."""
+    import json
+
+    path = directory / "script.json"
+    path.write_text(json.dumps({"turns": list(turns)}))
+    return f"scripted/{path}"
+
+
+def run_turn(command: str, text: str = "") -> dict:
+    return {
+        "text": text,
+        "tool_calls": [{"name": "run", "arguments": {"command": command}}],
+    }
+
+
+def finish_turn(summary: str = "Done.") -> dict:
+    return {
+        "text": "",
+        "tool_calls": [{"name": "finish", "arguments": {"summary": summary}}],
+    }

@@ -389,7 +389,9 @@ class AgentLoop:
             (result.oom_killed, "[killed: out of memory]"),
             (result.interrupted, "[interrupted]"),
         ) if flag]  # fmt: skip
-        return result.exit_code, "\n".join([result.output, *notes]).strip("\n")
+        if notes:
+            return result.exit_code, "\n".join([result.output.rstrip("\n"), *notes])
+        return result.exit_code, result.output
 
     def _result_text(self, call: ToolCall, exit_code: int, output: str) -> str:
         limit = self.config.tool_output_limit

@@ -78,7 +78,7 @@ class Analysis:
 
     commands: list[SimpleCommand] = field(default_factory=list)
     writes: list[str] = field(default_factory=list)  # redirect targets
-    pipelines: list[list[SimpleCommand]] = field(default_factory=list)
+    pipelines: list[list[set[str]]] = field(default_factory=list)  # names per stage
     functions: dict[str, list[SimpleCommand]] = field(default_factory=dict)
     fed_to_shell: list[SimpleCommand] = field(default_factory=list)
     opaque: bool = False
@@ -150,8 +150,7 @@ class _Walker:
 
     def visit_pipeline(self, node: Any) -> list[SimpleCommand]:
         stages = [self.visit(child) for child in node.named_children]
-        flat = [stage[0] for stage in stages if stage]
-        self.analysis.pipelines.append(flat)
+        self.analysis.pipelines.append([{c.name for c in stage} for stage in stages])
         return [cmd for stage in stages for cmd in stage]
 
     def visit_function_definition(self, node: Any) -> list[SimpleCommand]:
@@ -209,10 +208,10 @@ class _Walker:
         command = SimpleCommand(tuple(words), dynamic=dynamic_name)
         if dynamic_name:
             self.analysis.opaque = True
-        self._record(command)
-        return [command]
+        return self._record(command)
 
-    def _record(self, command: SimpleCommand) -> None:
+    def _record(self, command: SimpleCommand) -> list[SimpleCommand]:
+        """Record a command and what it wraps; return them all."""
         self.analysis.commands.append(command)
         name, args = command.name, list(command.args)
 
@@ -225,12 +224,14 @@ class _Walker:
         elif name in ("su",) and "-c" in args[:-1]:
             _analyze_into(args[args.index("-c") + 1], self.analysis, self.depth + 1)
 
+        recorded = [command]
         inner = _unwrap(name, args)
         if inner:
-            self._record(SimpleCommand(tuple(inner)))
+            recorded.extend(self._record(SimpleCommand(tuple(inner))))
         if name == "find":
-            for inner in _find_exec(args):
-                self._record(SimpleCommand(tuple(inner)))
+            for words in _find_exec(args):
+                recorded.extend(self._record(SimpleCommand(tuple(words))))
+        return recorded
 
     def visit_command_substitution(self, node: Any) -> list[SimpleCommand]:
         return self._substitution(node)
@@ -317,7 +318,7 @@ def _is_recursive_delete(command: SimpleCommand) -> bool:
                 return True
     if command.name == "find" and "-delete" in command.args:
         return True
-    return command.name == "git" and command.args[:1] == ("clean",)
+    return command.name == "git" and _git_subcommand(command.args) == "clean"
 
 
 def _is_setuid(command: SimpleCommand) -> bool:
@@ -344,15 +345,26 @@ def _installs(command: SimpleCommand) -> bool:
 def _network(command: SimpleCommand) -> bool:
     if command.name in NETWORK:
         return True
-    subcommand = next((a for a in command.args if not a.startswith("-")), "")
-    return command.name == "git" and subcommand in GIT_NETWORK
+    return command.name == "git" and _git_subcommand(command.args) in GIT_NETWORK
+
+
+def _git_subcommand(args: tuple[str, ...]) -> str:
+    skip = False
+    for arg in args:
+        if skip:
+            skip = False
+        elif arg in ("-C", "-c", "--git-dir", "--work-tree", "--namespace"):
+            skip = True
+        elif not arg.startswith("-"):
+            return arg
+    return ""
 
 
 def _pipes_to_shell(analysis: Analysis) -> bool:
     for stages in analysis.pipelines:
-        names = [stage.name for stage in stages]
-        for index, name in enumerate(names):
-            if name in DOWNLOADERS and any(n in INTERPRETERS for n in names[index:]):
+        for index, names in enumerate(stages):
+            later = set().union(*stages[index + 1 :])
+            if names & DOWNLOADERS and later & INTERPRETERS:
                 return True
     downloaded = any(c.name in DOWNLOADERS for c in analysis.fed_to_shell)
     shell_ran = any(c.name in SHELLS or c.name == "eval" for c in analysis.commands)
