@@ -87,15 +87,23 @@ class AgentBridge:
     def _agent_for(self, module: Any, session: Any, model: str, config: Any) -> Any:
         # A new model or approval mode takes a new loop; otherwise it keeps its history.
         key = (model, config.approval)
-        if self._agent is None or self._agent_key != key:
-            self._agent = module.AgentLoop(
-                session,
-                model=model,
-                config=replace(config, model=model),
-                approver=self._approve,
-                emit=self._emit,
-            )
-            self._agent_key = key
+        if self._agent is not None and self._agent_key == key:
+            return self._agent
+        from workbench.agent.transcript import Transcript
+
+        transcript = Transcript.for_session(session, config.secret_patterns)
+        # A resumed session continues its conversation from the transcript.
+        history = self._agent.messages if self._agent else transcript.messages()
+        self._agent = module.AgentLoop(
+            session,
+            model=model,
+            config=replace(config, model=model),
+            approver=self._approve,
+            emit=self._emit,
+            transcript=transcript,
+            messages=history,
+        )
+        self._agent_key = key
         return self._agent
 
     def _emit(self, event: Event) -> None:

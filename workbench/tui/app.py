@@ -83,7 +83,7 @@ class WorkbenchApp(App[None]):
         self._bridge: AgentBridge | None = None
         self._queued_prompt = ""
         self._watch_stop = threading.Event()
-        self._closing = False
+        self._quitting = False
         for theme in load_themes():
             self.register_theme(theme)
         self.theme = self._pick_theme(self.launch.theme or self.config.theme)
@@ -152,7 +152,9 @@ class WorkbenchApp(App[None]):
         self.main.show_progress("", done=True)
         state = self.main.container
         state.image, state.runtime = session.image, session.runtime
-        state.network, state.limits = session.network, session.limits_summary()
+        limits = session.limits_summary().split(" · ")
+        state.network = session.network
+        state.limits = " · ".join(p for p in limits if not p.startswith("net "))
         state.state, state.detail = "idle", ""
         self.main.query_one("#sandbox").border_subtitle = f"session {session.id}"
         if self.launch.folder is None:
@@ -342,9 +344,9 @@ class WorkbenchApp(App[None]):
         self.notify(f"{event.worker.group}: {text}", severity="error", timeout=8)
 
     def action_quit_app(self) -> None:
-        if self._closing:
+        if self._quitting:
             return
-        self._closing = True
+        self._quitting = True
         self._watch_stop.set()
         if self._bridge is not None:
             if self.agent_running:

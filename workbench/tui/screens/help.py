@@ -28,7 +28,7 @@ class HelpScreen(ModalScreen[None]):
     """Built from the BINDINGS of the app and each screen, so it cannot go stale."""
 
     CSS_PATH = "help.tcss"
-    BINDINGS = [Binding("escape,q,f1,question_mark", "dismiss", "close")]
+    BINDINGS = [Binding("escape,q,f1,question_mark", "close", "close")]
 
     def __init__(self, sections: list[tuple[str, list[BindingType]]]) -> None:
         super().__init__()
@@ -49,5 +49,5 @@ class HelpScreen(ModalScreen[None]):
                 ]
                 yield Static(Content("\n").join(lines), classes="help-keys")
 
-    async def action_dismiss(self, result: None = None) -> None:
+    def action_close(self) -> None:
         self.dismiss(None)

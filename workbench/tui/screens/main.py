@@ -34,7 +34,8 @@ class MainScreen(Screen[None]):
 
     CSS_PATH = "main.tcss"
     BINDINGS = [
-        Binding("r", "app.open_review", "review"),
+        Binding("ctrl+r", "app.open_review", "review"),
+        Binding("r", "app.open_review", "review", show=False),
         Binding("ctrl+c", "app.stop_agent", "stop agent", priority=True),
         Binding("i", "focus_prompt", "message", show=False),
     ]
@@ -243,7 +244,7 @@ class MainScreen(Screen[None]):
             self._settle_card(call_id, "not decided: the task ended", "bad")
         self._resolvers.clear()
         if not self.read_only:
-            self.conversation.add_note("Press r to review the changes.", "")
+            self.conversation.add_note("Press ctrl+r to review the changes.", "")
 
     def _settle_card(self, call_id: str, text: str, tone: str) -> CommandCard | None:
         card = self.conversation.card(call_id)
