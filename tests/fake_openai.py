@@ -72,7 +72,9 @@ class FakeOpenAI:
         self.closing = threading.Event()
         self.server = ThreadingHTTPServer(("127.0.0.1", 0), self._handler_class())
         self.server.daemon_threads = True
-        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
+        self.thread = threading.Thread(
+            target=self.server.serve_forever, args=(0.05,), daemon=True
+        )
 
     @property
     def url(self) -> str:

@@ -1,0 +1,186 @@
+"""The real litellm path against a fake OpenAI-compatible server on loopback."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from agent_fakes import LocalSession
+from fake_openai import FakeOpenAI, error, reply, stall
+
+from workbench.agent.events import (
+    BudgetExceeded,
+    CommandFinished,
+    Event,
+    ModelFailed,
+    ModelReplied,
+    ToolCallFailed,
+)
+from workbench.agent.loop import AgentLoop
+from workbench.agent.models import MAX_REPLY_CHARS, RetryPolicy
+from workbench.config import AgentConfig
+
+FAST_RETRY = RetryPolicy(attempts=3, base_delay_s=0.01, max_delay_s=0.02)
+
+
+@pytest.fixture
+def server() -> Iterator[FakeOpenAI]:
+    with FakeOpenAI() as fake:
+        yield fake
+
+
+def make_loop(tmp_path: Path, server: FakeOpenAI, model: str = "openai/fake", **config):
+    session = LocalSession(tmp_path, {"a.txt": "alpha\n"})
+    events: list[Event] = []
+    loop = AgentLoop(
+        session,
+        model,
+        AgentConfig(approval="auto", **config),
+        emit=events.append,
+        api_base=server.url,
+        api_key="sk-dummy",
+        timeout_s=1.0,
+        retry=FAST_RETRY,
+    )
+    return session, loop, events
+
+
+def of(events: list[Event], kind: type) -> list:
+    return [e for e in events if isinstance(e, kind)]
+
+
+async def test_tool_calls_run_and_their_results_go_back(tmp_path, server) -> None:
+    server.queue(reply("Looking.", [("run", {"command": "cat a.txt"})]))
+    session, loop, events = make_loop(tmp_path, server)
+
+    finished = await loop.run("read a.txt")
+
+    assert session.commands == ["cat a.txt"]
+    assert finished.outcome == "finished" and finished.summary == "All done."
+    assert [t["function"]["name"] for t in server.requests[0]["tools"]] == [
+        "run", "read_file", "write_file", "list_files", "finish",
+    ]  # fmt: skip
+    second = server.requests[1]["messages"]
+    assert second[0]["role"] == "system" and "/workspace" in second[0]["content"]
+    assert second[-1] == {
+        "role": "tool",
+        "tool_call_id": "call_0",
+        "content": "exit code 0\nalpha",
+    }
+    assert of(events, ModelReplied)[0].total_tokens == 15
+
+
+async def test_several_tool_calls_in_one_reply_run_in_order(tmp_path, server) -> None:
+    server.queue(
+        reply(None, [
+            ("write_file", {"path": "b.txt", "content": "beta\n"}),
+            ("run", {"command": "cat b.txt"}),
+            ("finish", {"summary": "Wrote b."}),
+        ])
+    )  # fmt: skip
+    session, loop, events = make_loop(tmp_path, server)
+    finished = await loop.run("write b")
+    assert (session.workspace / "b.txt").read_text() == "beta\n"
+    assert session.commands[-1] == "cat b.txt"
+    assert finished.summary == "Wrote b."
+    assert len(server.requests) == 1
+
+
+async def test_a_reply_without_tool_calls_finishes(tmp_path, server) -> None:
+    server.queue(reply("There is nothing to change."))
+    _, loop, _ = make_loop(tmp_path, server)
+    finished = await loop.run("anything?")
+    assert (finished.outcome, finished.summary) == (
+        "finished",
+        "There is nothing to change.",
+    )
+
+
+async def test_malformed_arguments_and_unknown_tools_do_not_stop_the_loop(
+    tmp_path, server
+) -> None:
+    server.queue(
+        reply(None, [("run", '{"command": "ls'), ("format_disk", {"now": "yes"})]),
+        reply(None, [("run", {"command": "echo recovered"})]),
+    )
+    session, loop, events = make_loop(tmp_path, server)
+    finished = await loop.run("go")
+
+    failures = of(events, ToolCallFailed)
+    assert [e.tool for e in failures] == ["run", "format_disk"]
+    sent_back = server.requests[1]["messages"][-2:]
+    assert "not valid JSON" in sent_back[0]["content"]
+    assert "Unknown tool 'format_disk'" in sent_back[1]["content"]
+    assert session.commands == ["echo recovered"]
+    assert finished.outcome == "finished"
+
+
+async def test_a_rate_limit_is_retried_then_succeeds(tmp_path, server) -> None:
+    server.queue(error(429, "slow down"), reply("Fine now."))
+    _, loop, events = make_loop(tmp_path, server)
+    finished = await loop.run("go")
+    failed = of(events, ModelFailed)
+    assert len(failed) == 1 and failed[0].retrying
+    assert "rate limited" in failed[0].message and "slow down" in failed[0].message
+    assert finished.outcome == "finished" and finished.summary == "Fine now."
+
+
+async def test_server_errors_are_retried_then_fail_the_task(tmp_path, server) -> None:
+    server.queue(*[error(500, "the server broke")] * 3)
+    _, loop, events = make_loop(tmp_path, server)
+    finished = await loop.run("go")
+    failed = of(events, ModelFailed)
+    assert [f.retrying for f in failed] == [True, True, False]
+    assert "server error" in failed[-1].message and "\n" not in failed[-1].message
+    assert finished.outcome == "failed" and "the server broke" in finished.summary
+    assert len(server.requests) == 3
+
+
+async def test_auth_errors_are_not_retried(tmp_path, server) -> None:
+    server.queue(error(401, "invalid api key"), reply("never sent"))
+    _, loop, events = make_loop(tmp_path, server)
+    finished = await loop.run("go")
+    failed = of(events, ModelFailed)
+    assert len(failed) == 1 and not failed[0].retrying
+    assert "API key" in failed[0].message
+    assert finished.outcome == "failed"
+    assert len(server.requests) == 1
+
+
+async def test_a_model_slower_than_the_timeout_fails_clearly(tmp_path, server) -> None:
+    server.queue(stall(30), stall(30), stall(30))
+    _, loop, events = make_loop(tmp_path, server)
+    finished = await loop.run("go")
+    failed = of(events, ModelFailed)
+    assert failed[-1].message == "openai/fake did not answer within 1s."
+    assert failed[0].retrying and not failed[-1].retrying
+    assert finished.outcome == "failed"
+
+
+async def test_a_ten_megabyte_reply_is_cut_before_it_spreads(tmp_path, server) -> None:
+    server.queue(reply("x" * 10_000_000))
+    _, loop, events = make_loop(tmp_path, server)
+    finished = await loop.run("go")
+    replied = of(events, ModelReplied)[0]
+    assert finished.outcome == "finished"
+    assert len(replied.text) < MAX_REPLY_CHARS + 100
+    assert "characters cut" in replied.text
+    assert len(loop.messages[-1]["content"]) < MAX_REPLY_CHARS + 100
+
+
+async def test_cost_comes_from_the_price_table_and_the_budget_stops(
+    tmp_path, server
+) -> None:
+    big = reply(None, [("run", {"command": "true"})], 200_000, 100_000)
+    server.queue(big, big)
+    session, loop, events = make_loop(
+        tmp_path, server, model="openai/gpt-4o", max_cost_usd=0.01
+    )
+    finished = await loop.run("go")
+    replied = of(events, ModelReplied)[0]
+    assert replied.cost_usd > 0.01
+    assert finished.outcome == "budget_exceeded"
+    assert of(events, BudgetExceeded)[0].limit == "cost"
+    assert session.commands == []
+    assert not of(events, CommandFinished)
