@@ -11,6 +11,7 @@ import asyncio
 import contextlib
 import dataclasses
 import logging
+import os
 import threading
 import time
 from collections.abc import Awaitable, Callable
@@ -96,6 +97,8 @@ class AgentLoop:
         self.redactor = (
             transcript.redactor if transcript else Redactor(self.config.secret_patterns)
         )
+        # WORKBENCH_API_BASE points any model at a local OpenAI-compatible server.
+        api_base = api_base or os.environ.get("WORKBENCH_API_BASE") or None
         self.client = ModelClient(
             self.model, api_base, api_key, timeout_s, retry or RetryPolicy()
         )
