@@ -184,3 +184,23 @@ async def test_cost_comes_from_the_price_table_and_the_budget_stops(
     assert of(events, BudgetExceeded)[0].limit == "cost"
     assert session.commands == []
     assert not of(events, CommandFinished)
+
+
+async def test_a_server_without_tools_gets_the_text_fallback(tmp_path, server) -> None:
+    server.queue(
+        error(400, "this model does not support tools"),
+        reply("I will look.\n```bash\ncat a.txt\n```"),
+        reply("It says alpha."),
+    )
+    session, loop, events = make_loop(tmp_path, server)
+    finished = await loop.run("what is in a.txt?")
+
+    assert session.commands == ["cat a.txt"]
+    assert "tools" not in server.requests[1]
+    assert "fenced block" in server.requests[1]["messages"][0]["content"]
+    assert "alpha" in server.requests[2]["messages"][-1]["content"]
+    assert [m["role"] for m in server.requests[2]["messages"]] == [
+        "system", "user", "assistant", "user",
+    ]  # fmt: skip
+    assert finished.summary == "It says alpha."
+    assert not of(events, ModelFailed)
