@@ -181,6 +181,10 @@ class Engine:
         except docker.errors.APIError as error:
             if "already in progress" not in str(error):
                 log.warning("could not remove container %s: %s", container_id, error)
+        except Exception as error:  # a lost engine: gc collects it by label later
+            log.warning(
+                "could not reach the engine to remove %s: %s", container_id, error
+            )
 
     def overlay_volumes_work(self, image: str, data_root: Path) -> bool:
         """Probe once whether a local overlay volume mounts in a container."""
