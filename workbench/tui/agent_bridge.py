@@ -152,5 +152,7 @@ def _settle(future: asyncio.Future[Any], value: Any) -> None:
 def _import_loop() -> Any:
     os.environ.setdefault("LITELLM_LOCAL_MODEL_COST_MAP", "True")
     import workbench.agent.loop as loop_module
+    from workbench.agent.models import import_litellm
 
+    import_litellm()
     return loop_module

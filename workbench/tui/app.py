@@ -78,10 +78,13 @@ class WorkbenchApp(App[None]):
         self.model = self.launch.model or self.config.agent.model
         self.approval = self.launch.approval or self.config.agent.approval
         self.session: Any = None
+        self.folder_watcher: Any = None
         self.session_error = ""
         self.agent_running = False
+        self.model_loading = False
         self._bridge: AgentBridge | None = None
         self._queued_prompt = ""
+        self._dequeued = ""
         self._watch_stop = threading.Event()
         self._quitting = False
         for theme in load_themes():
@@ -103,6 +106,12 @@ class WorkbenchApp(App[None]):
         self.main = MainScreen(read_only=read_only, prompt=self.launch.prompt)
         await self.push_screen(self.main)
         self._fill_header()
+        if not read_only and self.launch.open_session:
+            # litellm takes seconds to import: start now, after the first frame.
+            self._bridge = AgentBridge(self.post_message)
+            self.call_after_refresh(self._bridge.preload)
+            self.model_loading = True
+            self.main.header.state = "loading the model library…"
         if read_only:
             self.main.container.state, self.main.container.detail = "idle", "replay"
             self.call_after_refresh(self._replay)
@@ -140,7 +149,7 @@ class WorkbenchApp(App[None]):
             log.exception("opening the session failed")
             self.post_message(SessionFailed(f"Could not open the sandbox: {error}"))
         else:
-            self.post_message(SessionOpened(session))
+            self.post_message(SessionOpened(session, _watch_folder(session)))
 
     def resume(self, session_id: str) -> None:
         """Reopen another session in place of this one."""
@@ -149,6 +158,7 @@ class WorkbenchApp(App[None]):
 
     def on_session_opened(self, message: SessionOpened) -> None:
         session = self.session = message.session
+        self.folder_watcher = message.watcher
         self.main.show_progress("", done=True)
         state = self.main.container
         state.image, state.runtime = session.image, session.runtime
@@ -160,13 +170,11 @@ class WorkbenchApp(App[None]):
         if self.launch.folder is None:
             self.launch.folder = Path(session.folder)
             self.main.header.folder = _short_path(self.launch.folder)
-        self._bridge = AgentBridge(self.post_message)
-        self._bridge.preload()
         self._watch_changes()
         self.refresh_changes()
         if self._queued_prompt:
-            prompt, self._queued_prompt = self._queued_prompt, ""
-            self.submit_task(prompt)
+            self._dequeued, self._queued_prompt = self._queued_prompt, ""
+            self.submit_task(self._dequeued)
 
     def on_session_failed(self, message: SessionFailed) -> None:
         self.session_error = message.message
@@ -195,6 +203,9 @@ class WorkbenchApp(App[None]):
 
     def on_model_ready(self, message: ModelReady) -> None:
         log.info("agent loop loaded")
+        self.model_loading = False
+        if not self.agent_running:
+            self.main.header.state = ""
 
     # -- the agent -----------------------------------------------------------------
 
@@ -211,11 +222,14 @@ class WorkbenchApp(App[None]):
                 severity="error",
             )
             return False
-        self.main.conversation.add_user(prompt)
+        if prompt is not self._dequeued:
+            self.main.conversation.add_user(prompt)
         if self.session is None or self._bridge is None:
             self._queued_prompt = prompt
-            self.main.conversation.add_note("Waiting for the sandbox to be ready…")
+            self.main.conversation.add_note("Starts when the sandbox is ready…")
             return True
+        if self.model_loading:
+            self.main.conversation.add_note("Loading the model library first…")
         config = replace(self.config.agent, approval=self.approval)
         try:
             self._bridge.start(self.session, prompt, self.model, config)
@@ -275,7 +289,7 @@ class WorkbenchApp(App[None]):
     @work(thread=True, exclusive=True, group="watch", exit_on_error=False)
     def _watch_changes(self) -> None:
         folder = self.session.changes_dir()
-        if folder is None:
+        if folder is None or not Path(folder).exists():
             return  # copy strategy: the loop's ChangesUpdated events drive refreshes
         import watchfiles
 
@@ -292,7 +306,8 @@ class WorkbenchApp(App[None]):
             return
         from workbench.tui.screens.review import ReviewScreen
 
-        self.push_screen(ReviewScreen(self.session, self.config))
+        screen = ReviewScreen(self.session, self.config, watcher=self.folder_watcher)
+        self.push_screen(screen)
 
     def action_help(self) -> None:
         from workbench.tui.screens.help import HelpScreen
@@ -361,6 +376,8 @@ class WorkbenchApp(App[None]):
     @work(thread=True, group="quit", exit_on_error=False)
     def _close_session(self) -> None:
         try:
+            if self.folder_watcher is not None:
+                self.folder_watcher.stop()
             self.session.close()
         except Exception:  # quitting must always work
             log.exception("closing the session failed")
@@ -386,6 +403,17 @@ class _Progress:
         if done or now - self._last > 0.1:
             self._last = now
             self._post(ProgressReported(text or "working…", done))
+
+
+def _watch_folder(session: Any) -> Any:
+    """Watch the user's folder for the session's life, so the review sees conflicts."""
+    from workbench.changes.conflicts import FolderWatcher
+
+    try:
+        return FolderWatcher(Path(session.folder)).start()
+    except Exception:  # conflicts are still found by mtime without the watcher
+        log.exception("cannot watch %s", session.folder)
+        return None
 
 
 def _short_path(path: Path) -> str:

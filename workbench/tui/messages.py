@@ -31,9 +31,10 @@ class ApprovalRequested(Message):
 class SessionOpened(Message):
     """The sandbox session for the folder is ready."""
 
-    def __init__(self, session: Any) -> None:
+    def __init__(self, session: Any, watcher: Any = None) -> None:
         super().__init__()
         self.session = session
+        self.watcher = watcher
 
 
 class SessionFailed(Message):
@@ -81,3 +82,16 @@ class AgentStopped(Message):
 
 class ModelReady(Message):
     """The model library is imported, so the first task starts without a pause."""
+
+
+class ReviewReady(Message):
+    """The review screen shows a freshly read review."""
+
+
+class SyncFinished(Message):
+    """An apply or an undo ended; `text` says how, for the user."""
+
+    def __init__(self, text: str, failed: bool) -> None:
+        super().__init__()
+        self.text = text
+        self.failed = failed

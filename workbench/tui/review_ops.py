@@ -9,14 +9,11 @@ from textual.content import Content
 from workbench.config import Config
 
 
-def load_review(session: Any, config: Config) -> Any:
+def load_review(session: Any, config: Config, watcher: Any = None) -> Any:
     """Build the review of a session's changes, conflicts included."""
-    from workbench.changes.conflicts import find_conflicts
-    from workbench.changes.review import Review
+    from workbench.changes.sync import review_session
 
-    changes = session.changes()
-    conflicts = find_conflicts(changes, session.created_at)
-    return Review.build(changes, config.review, conflicts=conflicts)
+    return review_session(session, watcher, config.review)
 
 
 def plan(review: Any, config: Config) -> Any:
@@ -62,16 +59,23 @@ def describe_plan(plan: Any) -> Content:
     return Content("\n\n").join(blocks)
 
 
-def apply(session: Any, review: Any, plan: Any) -> str:
+def apply(session: Any, plan: Any, config: Config) -> str:
     """Carry out the plan; returns a sentence for the user."""
-    from workbench.changes import sync
+    from workbench.changes.sync import apply_to_session
 
-    result = sync.apply_plan(session, plan)
-    return str(result)
+    txn = apply_to_session(session, plan, config.review)
+    counts = {c: len(plan.of(c)) for c in ("write", "create", "delete", "chmod")}
+    done = ", ".join(f"{n} {c}" for c, n in counts.items() if n) or "nothing written"
+    refused = f"; {len(plan.refused)} refused" if plan.refused else ""
+    return f"Applied to your folder: {done}{refused}. u undoes it ({txn.id})."
 
 
 def undo(session: Any) -> str:
-    from workbench.changes import sync
+    """Undo the newest apply; returns a sentence for the user."""
+    from workbench.changes.sync import touched_paths, undo_session
 
-    result = sync.undo_last(session)
-    return str(result)
+    txn = undo_session(session)
+    paths = touched_paths(txn)
+    if txn.state == "undone":
+        return f"Undone: {len(paths)} path(s) are back as they were."
+    return f"The last apply was {txn.state}: {len(paths)} path(s) restored."

@@ -16,6 +16,7 @@ from textual.widgets import Footer, LoadingIndicator, OptionList, Static
 from workbench.config import Config
 from workbench.errors import WorkbenchError
 from workbench.tui import review_ops
+from workbench.tui.messages import ReviewReady, SyncFinished
 from workbench.tui.widgets.diff_view import DiffView
 from workbench.tui.widgets.file_list import FileList
 
@@ -27,13 +28,13 @@ class ReviewScreen(Screen[None]):
 
     CSS_PATH = "review.tcss"
     BINDINGS = [
-        Binding("y", "decide(True)", "accept hunk"),
-        Binding("n", "decide(False)", "reject hunk"),
-        Binding("e", "edit_hunk", "edit hunk"),
-        Binding("Y", "decide_file(True)", "accept file", key_display="Y"),
-        Binding("N", "decide_file(False)", "reject file", key_display="N"),
-        Binding("ctrl+y", "decide_all(True)", "accept all"),
-        Binding("ctrl+n", "decide_all(False)", "reject all"),
+        Binding("y", "decide(True)", "accept"),
+        Binding("n", "decide(False)", "reject"),
+        Binding("e", "edit_hunk", "edit"),
+        Binding("Y", "decide_file(True)", "file ✓", key_display="Y"),
+        Binding("N", "decide_file(False)", "file ✗", key_display="N"),
+        Binding("ctrl+y", "decide_all(True)", "all ✓"),
+        Binding("ctrl+n", "decide_all(False)", "all ✗"),
         Binding("o", "resolve('mine')", "keep mine"),
         Binding("t", "resolve('agent')", "take agent's"),
         Binding("j,down", "move(1)", "next hunk", show=False),
@@ -41,13 +42,16 @@ class ReviewScreen(Screen[None]):
         Binding("J,pagedown", "next_file(1)", "next file", show=False),
         Binding("K,pageup", "next_file(-1)", "previous file", show=False),
         Binding("A", "apply", "apply…", key_display="A"),
-        Binding("u", "undo", "undo last apply"),
+        Binding("u", "undo", "undo"),
         Binding("escape", "back", "back"),
     ]
 
-    def __init__(self, session: Any, config: Config, review: Any = None) -> None:
+    def __init__(
+        self, session: Any, config: Config, review: Any = None, watcher: Any = None
+    ) -> None:
         super().__init__()
         self.session = session
+        self.watcher = watcher
         self.config = config
         self.review = review
         self.busy = False
@@ -73,7 +77,7 @@ class ReviewScreen(Screen[None]):
     @work(thread=True, exclusive=True, group="review", exit_on_error=False)
     def _load(self) -> None:
         try:
-            review = review_ops.load_review(self.session, self.config)
+            review = review_ops.load_review(self.session, self.config, self.watcher)
         except WorkbenchError as error:
             self.app.call_from_thread(self._failed, error.message, error.hint)
             return
@@ -98,6 +102,7 @@ class ReviewScreen(Screen[None]):
         files.focus()
         self._show_file()
         self._update_summary()
+        self.post_message(ReviewReady())
 
     # -- what is shown -------------------------------------------------------------
 
@@ -290,7 +295,7 @@ class ReviewScreen(Screen[None]):
     def _apply(self, plan: Any) -> None:
         self.busy = True
         try:
-            text = review_ops.apply(self.session, self.review, plan)
+            text = review_ops.apply(self.session, plan, self.config)
         except WorkbenchError as error:
             self.app.call_from_thread(
                 self._after_sync, f"{error.message} {error.hint}", True
@@ -328,6 +333,7 @@ class ReviewScreen(Screen[None]):
 
     def _after_sync(self, text: str, failed: bool) -> None:
         self.busy = False
+        self.post_message(SyncFinished(text, failed))
         self.notify(
             text.strip(), severity="error" if failed else "information", timeout=8
         )

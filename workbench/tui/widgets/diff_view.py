@@ -50,6 +50,10 @@ def whole_content(item: Any) -> Content:
     )
 
 
+def _part_content(item: Any, part: int | str) -> Content:
+    return whole_content(item) if part == "whole" else hunk_content(item, int(part))
+
+
 class DiffView(VerticalScroll, can_focus=True):
     """Parts of the file: its hunks, then a whole-file part when there is one."""
 
@@ -68,6 +72,7 @@ class DiffView(VerticalScroll, can_focus=True):
         super().__init__(**kwargs)
         self.item: Any = None
         self.current = 0
+        self._parts: list[Static] = []
 
     @property
     def parts(self) -> list[int | str]:
@@ -99,27 +104,17 @@ class DiffView(VerticalScroll, can_focus=True):
         if item.conflict is not None:
             text = f"≠ {item.conflict.reason}\n  o keeps yours · t takes the agent's"
             widgets.append(Static(Content(text), classes="notice -conflict"))
-        for number, part in enumerate(self.parts):
-            body = (
-                whole_content(item)
-                if part == "whole"
-                else hunk_content(item, int(part))
-            )
-            widgets.append(Static(body, classes="part", id=f"part-{number}"))
-        self.mount_all(widgets)
+        self._parts = [
+            Static(_part_content(item, part), classes="part") for part in self.parts
+        ]
+        self.mount_all(widgets + self._parts)
         self.call_after_refresh(self._mark_current)
 
     def refresh_part(self) -> None:
         """Redraw the current part after its decision changed."""
         part = self.current_part
-        if part is None:
-            return
-        body = (
-            whole_content(self.item)
-            if part == "whole"
-            else hunk_content(self.item, int(part))
-        )
-        self.query_one(f"#part-{self.current}", Static).update(body)
+        if part is not None and self.current < len(self._parts):
+            self._parts[self.current].update(_part_content(self.item, part))
 
     def move(self, step: int) -> None:
         if self.parts:
@@ -127,11 +122,10 @@ class DiffView(VerticalScroll, can_focus=True):
             self._mark_current()
 
     def _mark_current(self) -> None:
-        for widget in self.query(".part"):
-            widget.set_class(widget.id == f"part-{self.current}", "-current")
-        found = self.query(f"#part-{self.current}")
-        if found:
-            self.scroll_to_widget(found.first(), animate=False, top=False)
+        for number, widget in enumerate(self._parts):
+            widget.set_class(number == self.current, "-current")
+        if self.current < len(self._parts):
+            self.scroll_to_widget(self._parts[self.current], animate=False)
 
     @property
     def position(self) -> str:

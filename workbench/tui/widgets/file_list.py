@@ -17,7 +17,7 @@ _DECISIONS = {
 _KINDS = {"added": "A", "modified": "M", "deleted": "D"}
 
 
-def file_row(item: Any, width: int = 40) -> Content:
+def file_row(item: Any) -> Content:
     """'✓ M ⚑ shop/price.py  2/2': decision, kind, flag or conflict, hunks accepted."""
     mark, style = _DECISIONS.get(item.decision, ("?", "$text-muted"))
     if item.conflicted:
@@ -27,18 +27,13 @@ def file_row(item: Any, width: int = 40) -> Content:
     else:
         badge = (" ", "")
     parts = item.hunk_decisions
-    count = f"{parts.count('accepted')}/{len(parts)}" if parts else ""
-    room = max(width - 8 - len(count), 8)
-    path = item.path if len(item.path) <= room else "…" + item.path[-(room - 1) :]
+    count = f"  {parts.count('accepted')}/{len(parts)}" if parts else ""
+    kind = _KINDS.get(item.kind, "?")
     return Content.assemble(
         (mark, f"bold {style}"),
-        " ",
-        _KINDS.get(item.kind, "?"),
-        " ",
+        f" {kind} ",
         badge,
-        " ",
-        path.ljust(room),
-        " ",
+        f" {item.path}",
         (count, "$text-muted"),
     )
 
@@ -47,23 +42,21 @@ class FileList(OptionList):
     """One option per file, its id the path; refreshed in place after each decision."""
 
     DEFAULT_CSS = """
-    FileList { height: 1fr; border: none; padding: 0; background: $surface; }
+    FileList, FileList:focus {
+        height: 1fr; border: none; padding: 0; background: $surface;
+    }
     """
 
     def show(self, items: list[Any]) -> None:
         """Fill the list, keeping the highlighted path when it is still there."""
         highlighted = self.highlighted
-        width = max(self.size.width - 2, 30)
         self.clear_options()
-        self.add_options(
-            [Option(file_row(item, width), id=item.path) for item in items]
-        )
+        self.add_options([Option(file_row(item), id=item.path) for item in items])
         if items:
             self.highlighted = min(highlighted or 0, len(items) - 1)
 
     def update_item(self, item: Any) -> None:
-        width = max(self.size.width - 2, 30)
-        self.replace_option_prompt(item.path, file_row(item, width))
+        self.replace_option_prompt(item.path, file_row(item))
 
     @property
     def selected_path(self) -> str | None:
