@@ -99,9 +99,7 @@ def test_review_sync_leaves_changes_pending_and_says_how_to_see_them(
     assert "agent: Writing a note." in result.stdout
     assert "$ echo hi > note.txt" in result.stdout
     assert tree_hash(folder) == before
-    listed = [
-        json.loads(line) for line in _invoke("sessions", "--json").stdout.splitlines()
-    ]
+    listed = json.loads(_invoke("sessions", "--json").stdout)
     mine = [row for row in listed if row["folder"] == str(folder)]
     assert len(mine) == 1
     assert f"workbench session diff {mine[0]['id']}" in result.stdout

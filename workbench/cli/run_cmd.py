@@ -336,7 +336,7 @@ def _sync_lines(result: Any) -> list[str]:
 
 
 @main.command("sessions")
-@click.option("--json", "as_json", is_flag=True, help="One JSON object per session.")
+@click.option("--json", "as_json", is_flag=True, help="A JSON list of sessions.")
 def sessions_command(as_json: bool) -> None:
     """List sessions with their folder, state, age and pending changes."""
     from workbench.sandbox.session import SessionManager
@@ -344,8 +344,7 @@ def sessions_command(as_json: bool) -> None:
     manager = SessionManager()
     rows = [_session_row(manager, info) for info in manager.list()]
     if as_json:
-        for row in rows:
-            click.echo(json.dumps(row, ensure_ascii=False))
+        click.echo(json.dumps(rows, ensure_ascii=False, indent=1))
         return
     if not rows:
         click.echo("no sessions")
