@@ -320,7 +320,13 @@ class AgentLoop:
     async def _ask_user(self, proposed: CommandProposed) -> Decision:
         if self.approver is None:
             return Decision("deny", "Nobody is there to approve commands.")
-        return await self.approver(self._redacted(proposed))  # type: ignore[arg-type]
+        try:
+            return await self.approver(self._redacted(proposed))  # type: ignore[arg-type]
+        except Exception:  # noqa: BLE001 - a broken prompt must not run the command
+            log.exception("the approver failed on %s", proposed.call_id)
+            return Decision(
+                "deny", "The approval prompt failed; the command was not run."
+            )
 
     async def _exec(
         self, call_id: str, command: str, stdin: bytes | None
@@ -467,7 +473,8 @@ class AgentLoop:
         if call.native:
             message = {"role": "tool", "tool_call_id": call.id, "content": text}
         else:
-            message = {"role": "user", "content": prompts.tool_result_text("", text)}
+            result = prompts.tool_result_text("Result of your command:", text)
+            message = {"role": "user", "content": result}
         self._add_message(message)
 
     def _answer_dangling(self) -> None:
