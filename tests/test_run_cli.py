@@ -13,6 +13,7 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner, Result
 from conftest import make_folder, tree_hash
+from fake_openai import FakeOpenAI, reply
 
 from workbench.cli import main
 from workbench.sandbox.session import SessionManager
@@ -212,3 +213,28 @@ def test_unknown_task_lists_the_known_ones() -> None:
 
     assert result.exit_code == 2
     assert "fix-failing-test" in result.stderr
+
+
+def test_any_litellm_model_with_its_usual_environment_variables(
+    sessions: SessionManager, tmp_path: Path
+) -> None:
+    # The README's llama.cpp recipe: openai/<name> plus OPENAI_API_BASE (loopback).
+    folder = make_folder(tmp_path / "project", {"a.txt": "a\n"})
+    with FakeOpenAI() as server:
+        server.queue(
+            reply("Counting.", [("run", {"command": "wc -l a.txt"})]),
+            reply(None, [("finish", {"summary": "a.txt has one line."})]),
+        )
+        result = _invoke(
+            "run", "--dir", str(folder), "--prompt", "count lines",
+            "--model", "openai/local-model", "--approve", "auto", "--json",
+            env={"OPENAI_API_BASE": server.url, "OPENAI_API_KEY": "no-key"},
+        )  # fmt: skip
+
+    lines = _json_lines(result)
+    assert result.exit_code == 0, result.output
+    assert server.requests and server.requests[0]["model"] == "local-model"
+    assert "1 a.txt" in "".join(
+        line["text"] for line in lines if line["type"] == "output_received"
+    )
+    assert lines[-1]["summary"] == "a.txt has one line."

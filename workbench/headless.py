@@ -105,6 +105,7 @@ def run_headless(
     approver: Approver,
     *,
     on_session: Callable[[str], None] | None = None,
+    progress: Callable[[str], None] | None = None,
     config: Config | None = None,
     data_root: Path | None = None,
 ) -> RunResult:
@@ -117,7 +118,7 @@ def run_headless(
 
     config = run_config(request, config)
     manager = SessionManager(config=config, data_root=data_root)
-    session = manager.start(request.folder)
+    session = manager.start(request.folder, progress=progress)
     if on_session is not None:
         on_session(session.id)
     try:

@@ -82,7 +82,12 @@ def run_command(
     out = _JsonOutput() if as_json else _TextOutput()
     approver = _approver(request.approval)
     result = run_headless(
-        request, out.emit, approver, on_session=out.started, config=config
+        request,
+        out.emit,
+        approver,
+        on_session=out.started,
+        progress=lambda line: click.echo(line, err=True),
+        config=config,
     )
     out.finished(result)
     ctx.exit(result.exit_code)
