@@ -282,6 +282,9 @@ class _TextOutput:
         extra = f" · {', '.join(notes)}" if notes else ""
         click.echo(f"  └ exit {event.exit_code} · {event.duration_s:.1f}s{extra}")
 
+    def _on_tool_call_failed(self, event: Any) -> None:
+        click.echo(f"  {event.tool} failed: {event.message}")
+
     def _on_changes_updated(self, event: Any) -> None:
         click.echo(
             f"  changes: {event.added} added, {event.modified} modified, "
