@@ -13,11 +13,10 @@ import threading
 from collections.abc import Callable
 from concurrent.futures import Future
 from dataclasses import replace
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from textual.message import Message
 
-from workbench.agent.events import CommandProposed, Event
 from workbench.config import AgentConfig
 from workbench.errors import WorkbenchError
 from workbench.tui.messages import (
@@ -26,6 +25,9 @@ from workbench.tui.messages import (
     ApprovalRequested,
     ModelReady,
 )
+
+if TYPE_CHECKING:
+    from workbench.agent.events import CommandProposed, Event
 
 log = logging.getLogger(__name__)
 

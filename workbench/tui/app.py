@@ -12,18 +12,16 @@ import time
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from textual import work
 from textual.app import App
 from textual.binding import Binding
 from textual.worker import Worker, WorkerState
 
-from workbench.agent.events import Event
 from workbench.config import Config, load_config
 from workbench.errors import EngineUnavailable, WorkbenchError
 from workbench.tui.agent_bridge import AgentBridge
-from workbench.tui.commands import WorkbenchCommands
 from workbench.tui.messages import (
     AgentEventReceived,
     AgentStopped,
@@ -35,9 +33,13 @@ from workbench.tui.messages import (
     SessionFailed,
     SessionOpened,
 )
-from workbench.tui.screens.error import ErrorScreen
 from workbench.tui.screens.main import MainScreen
 from workbench.tui.themes import DEFAULT_THEME, load_themes
+
+if TYPE_CHECKING:
+    from textual.command import Provider
+
+    from workbench.agent.events import Event
 
 log = logging.getLogger(__name__)
 
@@ -63,7 +65,7 @@ class WorkbenchApp(App[None]):
     """The agent beside its sandbox; nothing leaves the sandbox without the review."""
 
     TITLE = "workbench"
-    COMMANDS = App.COMMANDS | {WorkbenchCommands}
+    COMMANDS = App.COMMANDS | {lambda: _workbench_commands()}
     BINDINGS = [
         Binding("ctrl+q", "quit_app", "quit", priority=True),
         Binding("f1", "help", "help"),
@@ -183,6 +185,8 @@ class WorkbenchApp(App[None]):
         self.main.container.detail = ""
         is_engine = "docker" in (message.message + message.hint).lower()
         title = "Docker is not reachable" if is_engine else "Cannot open the sandbox"
+        from workbench.tui.screens.error import ErrorScreen
+
         self.push_screen(
             ErrorScreen(title, message.message, message.hint), self._after_error
         )
@@ -403,6 +407,13 @@ class _Progress:
         if done or now - self._last > 0.1:
             self._last = now
             self._post(ProgressReported(text or "working…", done))
+
+
+def _workbench_commands() -> type[Provider]:
+    # The palette is imported when first opened, not on the way to the first frame.
+    from workbench.tui.commands import WorkbenchCommands
+
+    return WorkbenchCommands
 
 
 def _watch_folder(session: Any) -> Any:

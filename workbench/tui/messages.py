@@ -4,11 +4,12 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from textual.message import Message
 
-from workbench.agent.events import CommandProposed, Event
+if TYPE_CHECKING:
+    from workbench.agent.events import CommandProposed, Event
 
 
 class AgentEventReceived(Message):

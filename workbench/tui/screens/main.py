@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from typing import TYPE_CHECKING
 
 from textual.app import ComposeResult
 from textual.binding import Binding
@@ -10,7 +11,6 @@ from textual.containers import Horizontal, Vertical
 from textual.screen import Screen
 from textual.widgets import Footer, Input, Static
 
-from workbench.agent import events as ev
 from workbench.tui.messages import AgentEventReceived, ApprovalRequested
 from workbench.tui.widgets.command_card import CommandCard
 from workbench.tui.widgets.command_history import CommandHistory, HistoryEntry
@@ -19,6 +19,9 @@ from workbench.tui.widgets.conversation import Conversation
 from workbench.tui.widgets.live_output import LiveOutput
 from workbench.tui.widgets.sandbox_pane import SandboxPane
 from workbench.tui.widgets.status_header import StatusHeader
+
+if TYPE_CHECKING:
+    from workbench.agent import events as ev
 
 _OUTCOMES = {
     "finished": ("Task finished", "success"),
@@ -47,6 +50,7 @@ class MainScreen(Screen[None]):
         self.agent_running = False
         self._resolvers: dict[str, Resolver] = {}
         self._commands: dict[str, str] = {}
+        self._waiting: list[ev.Event] = []
 
     def compose(self) -> ComposeResult:
         yield StatusHeader(id="header")
@@ -63,11 +67,12 @@ class MainScreen(Screen[None]):
                 )
             with SandboxPane(id="sandbox") as pane:
                 pane.border_title = "Sandbox"
-        yield Footer()
 
     def on_mount(self) -> None:
         if not self.read_only:
             self.query_one("#prompt", Input).focus()
+        # The footer follows one frame after the rest: the window shows sooner.
+        self.call_after_refresh(self.mount, Footer())
 
     def _placeholder(self) -> str:
         if self.read_only:
@@ -149,8 +154,16 @@ class MainScreen(Screen[None]):
     def on_agent_event_received(self, message: AgentEventReceived) -> None:
         self.show_event(message.event)
 
+    def on_sandbox_pane_ready(self, message: SandboxPane.Ready) -> None:
+        waiting, self._waiting = self._waiting, []
+        for event in waiting:
+            self.show_event(event)
+
     def show_event(self, event: ev.Event) -> None:
         """Render one event; unknown kinds are ignored so new events never crash."""
+        if not self.query_one(SandboxPane).ready:
+            self._waiting.append(event)
+            return
         handler = getattr(self, f"_on_{event.type}", None)
         if handler is not None:
             handler(event)

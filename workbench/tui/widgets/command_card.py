@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
@@ -10,7 +12,8 @@ from textual.message import Message
 from textual.reactive import reactive
 from textual.widgets import Button, Static
 
-from workbench.agent.events import CommandProposed
+if TYPE_CHECKING:
+    from workbench.agent.events import CommandProposed
 
 
 def card_title(proposal: CommandProposed) -> Content:

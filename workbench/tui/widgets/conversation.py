@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from textual.containers import VerticalScroll
 from textual.content import Content
 from textual.widgets import Static
 
-from workbench.agent.events import CommandProposed
 from workbench.tui.widgets.command_card import CommandCard, _safe_id
+
+if TYPE_CHECKING:
+    from workbench.agent.events import CommandProposed
 
 
 class Conversation(VerticalScroll):
