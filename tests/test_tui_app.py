@@ -1,0 +1,117 @@
+"""The app without an agent: errors, help, palette, replay, themes."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from textual.widgets import Static
+from tui_helpers import SIZE, Messages, quiet_app
+
+from workbench.agent import events as ev
+from workbench.config import Config
+from workbench.tui.app import Launch, WorkbenchApp
+from workbench.tui.screens.error import ErrorScreen
+from workbench.tui.screens.help import HelpScreen
+from workbench.tui.screens.main import MainScreen
+from workbench.tui.screens.review import ReviewScreen
+from workbench.tui.themes import load_themes
+from workbench.tui.widgets.command_card import CommandCard
+from workbench.tui.widgets.command_history import CommandHistory
+from workbench.tui.widgets.live_output import LiveOutput
+
+
+def test_three_themes_load_from_the_themes_folder() -> None:
+    names = {theme.name for theme in load_themes()}
+    assert {"workbench-dark", "workbench-light", "workbench-high-contrast"} <= names
+
+
+def test_a_broken_theme_file_is_skipped(tmp_path: Path) -> None:
+    (tmp_path / "bad.toml").write_text("name = 'x'\nprimary = [")
+    (tmp_path / "good.toml").write_text("name = 'mine'\nprimary = '#102030'\n")
+    assert [theme.name for theme in load_themes([tmp_path])] == ["mine"]
+
+
+async def test_no_engine_shows_an_error_screen_not_a_traceback(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("DOCKER_HOST", f"unix://{tmp_path}/no-such.sock")
+    app = WorkbenchApp(Launch(folder=tmp_path, model="scripted/x", config=Config()))
+    messages = Messages()
+    async with app.run_test(size=SIZE, message_hook=messages) as pilot:
+        await messages.until(lambda: isinstance(app.screen, ErrorScreen))
+        screen = app.screen
+        text = " ".join(str(s.render()) for s in screen.query(Static))
+        assert "Docker" in text or "docker" in text
+        assert "Traceback" not in text
+        await pilot.press("q")
+        await messages.until(lambda: not app.is_running)
+
+
+async def test_help_lists_every_binding() -> None:
+    app = quiet_app()
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.press("f1")
+        await pilot.pause()
+        assert isinstance(app.screen, HelpScreen)
+        text = " ".join(str(s.render()) for s in app.screen.query(Static))
+        for binding in [
+            *MainScreen.BINDINGS,
+            *ReviewScreen.BINDINGS,
+            *CommandCard.BINDINGS,
+        ]:
+            assert binding.description in text
+        await pilot.press("escape")
+        await pilot.pause()
+        assert isinstance(app.screen, MainScreen)
+
+
+async def test_palette_switches_theme_and_approval_mode() -> None:
+    app = quiet_app()
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.press("ctrl+p")
+        await pilot.pause()
+        await pilot.press(*"Theme: workbench-light")
+        await pilot.pause()
+        await pilot.press("enter")
+        await pilot.pause()
+        assert app.theme == "workbench-light"
+
+        await pilot.press("ctrl+p")
+        await pilot.pause()
+        await pilot.press(*"Approval mode: auto")
+        await pilot.pause()
+        await pilot.press("enter")
+        await pilot.pause()
+        assert app.approval == "auto"
+        assert app.main.header.approval == "auto"
+
+
+async def test_replay_plays_events_read_only() -> None:
+    recorded = [
+        ev.TaskStarted(session_id="s", prompt="list files", model="m", approval="ask"),
+        ev.ModelReplied(text="Listing.", total_tokens=10),
+        ev.CommandProposed(call_id="c1", tool="run", command="ls"),
+        ev.CommandApproved(call_id="c1"),
+        ev.CommandStarted(call_id="c1", command="ls", container_id="abc"),
+        ev.OutputReceived(call_id="c1", text="README.md\n"),
+        ev.CommandFinished(call_id="c1", exit_code=0, duration_s=0.2),
+        ev.TaskFinished(outcome="finished", summary="Listed.", steps=1),
+    ]
+    launch = Launch(
+        folder=Path("/tmp/replayed"),
+        replay=lambda: iter(recorded),
+        replay_speed=1000.0,
+        open_session=False,
+        config=Config(),
+    )
+    app = WorkbenchApp(launch)
+    messages = Messages()
+    async with app.run_test(size=SIZE, message_hook=messages) as pilot:
+        await messages.until(lambda: messages.events(ev.TaskFinished))
+        await pilot.pause()
+        assert app.main.query_one("#prompt").disabled
+        card = app.main.conversation.card("c1")
+        assert card is not None and card.read_only and not card.pending
+        assert "README.md" in "\n".join(app.main.query_one(LiveOutput).lines)
+        assert app.main.query_one(CommandHistory).entries[0].exit_code == 0
