@@ -166,8 +166,9 @@ async def _deny_unattended(event: Any) -> Any:
 async def _ask_terminal(event: Any) -> Any:
     from workbench.agent.loop import Decision
 
-    risks = f"  ⚠ {', '.join(event.risks)}" if event.risks else ""
-    click.echo(f"\n? {event.command}{risks}", err=True)
+    # The command itself was just printed with the command_proposed event.
+    if event.risks:
+        click.echo(f"  ⚠ {', '.join(event.risks)}", err=True)
     while True:
         answer = (await _read_line("  run it? [y]es / [n]o / [e]dit: ")).lower()
         if answer in ("y", "yes"):
