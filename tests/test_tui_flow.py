@@ -177,3 +177,31 @@ async def test_edit_runs_the_users_command(folder: Path) -> None:
         assert "edited-by-user" in "\n".join(app.main.query_one(LiveOutput).lines)
         assert (folder / "notes.txt").read_text() == ORIGINAL
         await quit_app(pilot, messages)
+
+
+async def test_ctrl_c_stops_a_long_command(folder: Path) -> None:
+    launch = Launch(
+        folder=folder,
+        model=f"scripted/{TASK / 'slow.json'}",
+        approval="auto",
+        prompt="Sleep for a minute.",
+        config=Config(),
+    )
+    app = WorkbenchApp(launch)
+    messages = Messages()
+    async with app.run_test(size=SIZE, message_hook=messages) as pilot:
+        await messages.until(lambda: of_type(messages, SessionOpened))
+        await pilot.press("enter")
+        await messages.until(
+            lambda: (
+                "started-sleeping"
+                in "".join(e.text for e in messages.events(ev.OutputReceived))
+            )
+        )
+        await pilot.press("ctrl+c")
+        await messages.until(lambda: messages.events(ev.TaskFinished))
+
+        assert messages.events(ev.TaskFinished)[0].outcome == "interrupted"
+        assert messages.events(ev.CommandFinished)[0].interrupted
+        assert not app.agent_running
+        await quit_app(pilot, messages)

@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import logging
 from typing import Any
 
 from textual.content import Content
 
 from workbench.config import Config
+
+log = logging.getLogger(__name__)
 
 
 def load_review(session: Any, config: Config, watcher: Any = None) -> Any:
@@ -67,7 +70,8 @@ def apply(session: Any, plan: Any, config: Config) -> str:
     counts = {c: len(plan.of(c)) for c in ("write", "create", "delete", "chmod")}
     done = ", ".join(f"{n} {c}" for c, n in counts.items() if n) or "nothing written"
     refused = f"; {len(plan.refused)} refused" if plan.refused else ""
-    return f"Applied to your folder: {done}{refused}. u undoes it ({txn.id})."
+    log.info("apply %s settled %d path(s)", txn.id, len(txn.settles))
+    return f"Applied to your folder: {done}{refused}. u undoes it."
 
 
 def undo(session: Any) -> str:
@@ -77,5 +81,9 @@ def undo(session: Any) -> str:
     txn = undo_session(session)
     paths = touched_paths(txn)
     if txn.state == "undone":
-        return f"Undone: {len(paths)} path(s) are back as they were."
-    return f"The last apply was {txn.state}: {len(paths)} path(s) restored."
+        return f"Undone: {_count(len(paths), 'path')} back as they were."
+    return f"The last apply was {txn.state}: {_count(len(paths), 'path')} restored."
+
+
+def _count(number: int, noun: str) -> str:
+    return f"{number} {noun}" + ("" if number == 1 else "s")

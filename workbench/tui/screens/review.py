@@ -126,10 +126,17 @@ class ReviewScreen(Screen[None]):
 
     def _update_summary(self) -> None:
         s = self.review.summary()
+        counts = " · ".join(
+            _count(n, noun)
+            for n, noun in (
+                (s.files, "file"),
+                (s.hunks, "hunk"),
+                (s.conflicts, "conflict"),
+            )
+        )
         text = (
-            f"Review · {s.files} files · {s.hunks} hunks · {s.flagged} flagged · "
-            f"{s.conflicts} conflicts  │  ✓ {s.accepted} accepted · ◐ {s.partial} "
-            f"partly · ✗ {s.rejected} rejected · ? {s.pending} undecided"
+            f"Review · {counts} · {s.flagged} flagged  │  ✓ {s.accepted} accepted · "
+            f"◐ {s.partial} partly · ✗ {s.rejected} rejected · ? {s.pending} undecided"
         )
         self.query_one("#review-summary", Static).update(Content(text))
 
@@ -344,3 +351,7 @@ class ReviewScreen(Screen[None]):
 
     def action_back(self) -> None:
         self.dismiss(None)
+
+
+def _count(number: int, noun: str) -> str:
+    return f"{number} {noun}" + ("" if number == 1 else "s")
