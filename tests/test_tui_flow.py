@@ -205,3 +205,28 @@ async def test_ctrl_c_stops_a_long_command(folder: Path) -> None:
         assert messages.events(ev.CommandFinished)[0].interrupted
         assert not app.agent_running
         await quit_app(pilot, messages)
+
+
+async def test_resume_switches_to_another_session(folder: Path, tmp_path: Path) -> None:
+    from workbench.sandbox.session import SessionManager
+
+    other = tmp_path / "other"
+    other.mkdir()
+    (other / "a.txt").write_text("a\n")
+    manager = SessionManager()
+    earlier = manager.start(other)
+    earlier.close()
+
+    messages = Messages()
+    app = flow_app(folder)
+    async with app.run_test(size=SIZE, message_hook=messages) as pilot:
+        await messages.until(lambda: of_type(messages, SessionOpened))
+        first = app.session.id
+        app.resume(earlier.id)
+        await messages.until(lambda: len(of_type(messages, SessionOpened)) == 2)
+        await pilot.pause()
+
+        assert app.session.id == earlier.id
+        assert app.main.query_one("#sandbox").border_subtitle == f"session {earlier.id}"
+        await quit_app(pilot, messages)
+    manager.drop(first)

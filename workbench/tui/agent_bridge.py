@@ -143,7 +143,13 @@ class AgentBridge:
 
     def close(self) -> None:
         """Stop the private loop; call after interrupt when the app quits."""
-        self._loop.call_soon_threadsafe(self._loop.stop)
+        self._loop.call_soon_threadsafe(self._shutdown)
+
+    def _shutdown(self) -> None:
+        for task in asyncio.all_tasks(self._loop):
+            task.cancel()
+        # One more turn lets the cancelled tasks finish before the loop stops.
+        self._loop.call_soon(self._loop.stop)
 
 
 def _settle(future: asyncio.Future[Any], value: Any) -> None:

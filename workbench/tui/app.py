@@ -6,6 +6,7 @@ imported in workers after the first frame is on screen.
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import threading
 import time
@@ -154,9 +155,39 @@ class WorkbenchApp(App[None]):
             self.post_message(SessionOpened(session, _watch_folder(session)))
 
     def resume(self, session_id: str) -> None:
-        """Reopen another session in place of this one."""
-        # TODO: switch sessions inside the running app; for now say how.
-        self.notify(f"Quit and run: workbench --resume {session_id}", timeout=10)
+        """Reopen another session in place of this one, on a fresh main screen."""
+        if self.agent_running:
+            self.notify("Stop the agent first (ctrl+c).", severity="warning")
+            return
+        if self.session is not None and self.session.id == session_id:
+            self.notify("That session is already open.")
+            return
+        self._switch_to(session_id)
+
+    @work(exclusive=True, group="session")
+    async def _switch_to(self, session_id: str) -> None:
+        old, watcher = self.session, self.folder_watcher
+        self.session = self.folder_watcher = None
+        self._watch_stop.set()
+        await asyncio.to_thread(_close_quietly, old, watcher)
+
+        self._watch_stop = threading.Event()
+        self.launch.resume_id, self.launch.folder, self.launch.prompt = (
+            session_id,
+            None,
+            "",
+        )
+        if self._bridge is not None:
+            self._bridge.close()
+        self._bridge = AgentBridge(self.post_message)
+        self._bridge.preload()
+        while self.screen is not self.main:
+            await self.pop_screen()
+        self.main = MainScreen()
+        await self.switch_screen(self.main)
+        self._fill_header()
+        self.main.header.folder = ""
+        self._open_session()
 
     def on_session_opened(self, message: SessionOpened) -> None:
         session = self.session = message.session
@@ -407,6 +438,17 @@ class _Progress:
         if done or now - self._last > 0.1:
             self._last = now
             self._post(ProgressReported(text or "working…", done))
+
+
+def _close_quietly(session: Any, watcher: Any) -> None:
+    """Release a session being left behind; failures only reach the log."""
+    try:
+        if watcher is not None:
+            watcher.stop()
+        if session is not None:
+            session.close()
+    except Exception:  # switching sessions must not fail on the old one
+        log.exception("closing the previous session failed")
 
 
 def _workbench_commands() -> type[Provider]:

@@ -11,7 +11,7 @@ from textual.containers import Horizontal, Vertical
 from textual.screen import Screen
 from textual.widgets import Footer, Input, Static
 
-from workbench.tui.messages import AgentEventReceived, ApprovalRequested
+from workbench.tui.messages import AgentEventReceived, ApprovalRequested, ChangedPath
 from workbench.tui.widgets.command_card import CommandCard
 from workbench.tui.widgets.command_history import CommandHistory, HistoryEntry
 from workbench.tui.widgets.container_state import ContainerState
@@ -233,7 +233,17 @@ class MainScreen(Screen[None]):
         self.query_one(CommandHistory).add(entry)
 
     def _on_changes_updated(self, event: ev.ChangesUpdated) -> None:
-        self.app.refresh_changes()  # type: ignore[attr-defined]
+        if not self.read_only:
+            self.app.refresh_changes()  # type: ignore[attr-defined]
+            return
+        # A replay has no sandbox to read; the event's own paths are the best guess.
+        kind = "modified"
+        if event.added == len(event.paths):
+            kind = "added"
+        elif event.deleted == len(event.paths):
+            kind = "deleted"
+        changes = [ChangedPath(path, kind) for path in event.paths]
+        self.query_one(SandboxPane).show_changes(changes)
 
     def _on_model_failed(self, event: ev.ModelFailed) -> None:
         retry = f" (retrying, attempt {event.attempt})" if event.retrying else ""
