@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import sys
 from pathlib import Path
 
 import click
@@ -34,7 +35,10 @@ def open_tui(
         theme=theme,
         prompt=prompt,
     )
-    WorkbenchApp(launch).run()
+    app = WorkbenchApp(launch)
+    app.run()
+    if app.return_code:
+        sys.exit(app.return_code)
 
 
 @main.command()

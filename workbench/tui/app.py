@@ -44,6 +44,8 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 
+EXIT_UNAVAILABLE = 2  # the user quit from the error screen: nothing could open
+
 
 @dataclass
 class Launch:
@@ -229,7 +231,7 @@ class WorkbenchApp(App[None]):
             self.main.container.detail = "opening the sandbox…"
             self._open_session()
         else:
-            self.exit()
+            self.exit(return_code=EXIT_UNAVAILABLE)
 
     def on_progress_reported(self, message: ProgressReported) -> None:
         self.main.show_progress(message.text, message.done)

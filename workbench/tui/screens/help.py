@@ -16,7 +16,10 @@ def describe(bindings: list[BindingType]) -> list[tuple[str, str]]:
     for binding in bindings:
         if isinstance(binding, Binding):
             keys = ", ".join(_key_name(k) for k in binding.key.split(","))
-            rows.append((keys, binding.description or binding.action))
+            text = binding.description or binding.action
+            if binding.tooltip:
+                text = f"{text} — {binding.tooltip}"
+            rows.append((keys, text))
     return rows
 
 

@@ -40,7 +40,7 @@ class MainScreen(Screen[None]):
         Binding("ctrl+r", "app.open_review", "review"),
         Binding("r", "app.open_review", "review", show=False),
         Binding("ctrl+c", "app.stop_agent", "stop agent", priority=True),
-        Binding("i", "focus_prompt", "message", show=False),
+        Binding("i", "focus_prompt", "message", show=False, tooltip="type a new task"),
     ]
 
     def __init__(self, read_only: bool = False, prompt: str = "") -> None:

@@ -28,21 +28,46 @@ class ReviewScreen(Screen[None]):
 
     CSS_PATH = "review.tcss"
     BINDINGS = [
-        Binding("y", "decide(True)", "accept"),
-        Binding("n", "decide(False)", "reject"),
-        Binding("e", "edit_hunk", "edit"),
-        Binding("Y", "decide_file(True)", "file ✓", key_display="Y"),
-        Binding("N", "decide_file(False)", "file ✗", key_display="N"),
-        Binding("ctrl+y", "decide_all(True)", "all ✓"),
-        Binding("ctrl+n", "decide_all(False)", "all ✗"),
+        Binding("y", "decide(True)", "accept", tooltip="accept this hunk"),
+        Binding("n", "decide(False)", "reject", tooltip="reject this hunk"),
+        Binding(
+            "e", "edit_hunk", "edit", tooltip="edit the hunk's new text, then accept it"
+        ),
+        Binding(
+            "Y",
+            "decide_file(True)",
+            "file ✓",
+            key_display="Y",
+            tooltip="accept the whole file",
+        ),
+        Binding(
+            "N",
+            "decide_file(False)",
+            "file ✗",
+            key_display="N",
+            tooltip="reject the whole file",
+        ),
+        Binding(
+            "ctrl+y",
+            "decide_all(True)",
+            "all ✓",
+            tooltip="accept every file; flagged ones are asked again",
+        ),
+        Binding("ctrl+n", "decide_all(False)", "all ✗", tooltip="reject every file"),
         Binding("o", "resolve('mine')", "keep mine"),
         Binding("t", "resolve('agent')", "take agent's"),
         Binding("j,down", "move(1)", "next hunk", show=False),
         Binding("k,up", "move(-1)", "previous hunk", show=False),
         Binding("J,pagedown", "next_file(1)", "next file", show=False),
         Binding("K,pageup", "next_file(-1)", "previous file", show=False),
-        Binding("A", "apply", "apply…", key_display="A"),
-        Binding("u", "undo", "undo"),
+        Binding(
+            "A",
+            "apply",
+            "apply…",
+            key_display="A",
+            tooltip="list what will be written, then apply",
+        ),
+        Binding("u", "undo", "undo", tooltip="undo the last apply"),
         Binding("escape", "back", "back"),
     ]
 
