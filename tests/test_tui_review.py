@@ -81,3 +81,27 @@ async def test_reject_file_and_reject_all(tmp_path: Path) -> None:
         await pilot.press("ctrl+n")
         await pilot.pause()
         assert {item.decision for item in review} == {"rejected"}
+
+
+async def test_a_conflict_must_be_resolved_before_deciding(tmp_path: Path) -> None:
+    from workbench.changes.conflicts import Conflict
+
+    changes = two_hunk_change(tmp_path)
+    mine = changes.folder / "notes.txt"
+    conflict = Conflict("notes.txt", "You changed this path in your folder.", mine)
+    review = Review.build(changes, conflicts={"notes.txt": conflict})
+    app = quiet_app()
+    async with app.run_test(size=SIZE) as pilot:
+        screen = await open_review(pilot, review)
+        await pilot.press("J", "y", "Y")
+        await pilot.pause()
+        assert review.file("notes.txt").decision == "pending"
+        notices = screen.query_one(DiffView).query(".notice")
+        assert "You changed this path" in " ".join(
+            str(n.render()) for n in notices.results(Static)
+        )
+
+        await pilot.press("o")  # keep mine
+        await pilot.pause()
+        assert review.file("notes.txt").resolution == "mine"
+        assert review.file("notes.txt").decision == "rejected"

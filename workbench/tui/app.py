@@ -99,10 +99,13 @@ class WorkbenchApp(App[None]):
     def _pick_theme(self, name: str) -> str:
         if name in self.available_themes:
             return name
-        self.call_later(self.notify, f"Unknown theme {name!r}.", severity="warning")
-        return (
-            DEFAULT_THEME if DEFAULT_THEME in self.available_themes else "textual-dark"
-        )
+        fallback = DEFAULT_THEME
+        if fallback not in self.available_themes:
+            fallback = "textual-dark"
+        known = ", ".join(n for n in sorted(self.available_themes) if "workbench" in n)
+        message = f"Unknown theme {name!r}; using {fallback}. Known: {known}."
+        self.call_later(self.notify, message, severity="warning", timeout=8)
+        return fallback
 
     # -- start-up ----------------------------------------------------------------
 
