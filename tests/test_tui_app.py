@@ -115,3 +115,37 @@ async def test_replay_plays_events_read_only() -> None:
         assert card is not None and card.read_only and not card.pending
         assert "README.md" in "\n".join(app.main.query_one(LiveOutput).lines)
         assert app.main.query_one(CommandHistory).entries[0].exit_code == 0
+
+
+FIRST_FRAME_PROBE = """
+import os, sys
+from pathlib import Path
+from workbench.tui.app import Launch, WorkbenchApp
+
+class Probe(WorkbenchApp):
+    def _open_session(self):
+        pass  # no engine work: only the import order is under test
+
+    def on_ready(self):
+        print("litellm" in sys.modules, file=sys.__stdout__, flush=True)
+        os._exit(0)
+
+Probe(Launch(folder=Path.cwd(), model="scripted/x")).run(headless=True)
+"""
+
+
+def test_first_frame_is_drawn_before_litellm_is_imported(tmp_path: Path) -> None:
+    import os
+    import subprocess
+    import sys
+
+    env = dict(os.environ, WORKBENCH_DATA_DIR=str(tmp_path / "data"))
+    result = subprocess.run(
+        [sys.executable, "-c", FIRST_FRAME_PROBE],
+        capture_output=True,
+        text=True,
+        env=env,
+        cwd=tmp_path,
+        timeout=120,
+    )
+    assert result.stdout.strip() == "False", result.stderr[-2000:]
