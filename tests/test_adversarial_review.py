@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import os
+import stat
 from pathlib import Path
 
 import pytest
@@ -43,8 +44,8 @@ def _reset_removes_whiteouts(tmp_path: Path) -> None:
     """Skip as expected-to-fail while the workspace cannot reset a whiteout."""
     from workbench.sandbox.store import remove_tree
 
-    probe = tmp_path / "probe-fifo"
-    os.mkfifo(probe)
+    probe = tmp_path / "probe-whiteout"
+    os.mknod(probe, stat.S_IFCHR | 0o600, os.makedev(0, 0))
     try:
         remove_tree(probe)
     except (OSError, TypeError):
