@@ -216,6 +216,17 @@ async def test_resume_switches_to_another_session(folder: Path, tmp_path: Path) 
     manager = SessionManager()
     earlier = manager.start(other)
     earlier.close()
+    from workbench.agent.transcript import Transcript
+
+    transcript = Transcript.for_session(earlier)
+    transcript.record_event(
+        ev.TaskStarted(
+            session_id=earlier.id, prompt="earlier task", model="m", approval="ask"
+        )
+    )
+    transcript.record_event(
+        ev.CommandProposed(call_id="old", tool="run", command="ls -la")
+    )
 
     messages = Messages()
     app = flow_app(folder)
@@ -227,6 +238,11 @@ async def test_resume_switches_to_another_session(folder: Path, tmp_path: Path) 
         await pilot.pause()
 
         assert app.session.id == earlier.id
+        await messages.until(lambda: app.main.conversation.card("old") is not None)
+        card = app.main.conversation.card("old")
+        assert card.read_only and not card.pending
+        texts = " ".join(str(w.render()) for w in app.main.conversation.query(".user"))
+        assert "earlier task" in texts
         assert app.main.query_one("#sandbox").border_subtitle == f"session {earlier.id}"
         await quit_app(pilot, messages)
     manager.drop(first)

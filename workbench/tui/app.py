@@ -30,6 +30,7 @@ from workbench.tui.messages import (
     ChangedPath,
     ChangesRefreshed,
     ModelReady,
+    PastEventsLoaded,
     ProgressReported,
     SessionFailed,
     SessionOpened,
@@ -157,7 +158,14 @@ class WorkbenchApp(App[None]):
             log.exception("opening the session failed")
             self.post_message(SessionFailed(f"Could not open the sandbox: {error}"))
         else:
+            if self._quitting:  # the user quit while it opened: release it now
+                _close_quietly(session, None)
+                return
             self.post_message(SessionOpened(session, _watch_folder(session)))
+            if self.launch.resume_id:
+                past = _past_events(session)
+                if past:
+                    self.post_message(PastEventsLoaded(past))
 
     def resume(self, session_id: str) -> None:
         """Reopen another session in place of this one, on a fresh main screen."""
@@ -213,6 +221,9 @@ class WorkbenchApp(App[None]):
         if self._queued_prompt:
             self._dequeued, self._queued_prompt = self._queued_prompt, ""
             self.submit_task(self._dequeued)
+
+    def on_past_events_loaded(self, message: PastEventsLoaded) -> None:
+        self.main.show_past(message.events)
 
     def on_session_failed(self, message: SessionFailed) -> None:
         self.session_error = message.message
@@ -443,6 +454,17 @@ class _Progress:
         if done or now - self._last > 0.1:
             self._last = now
             self._post(ProgressReported(text or "working…", done))
+
+
+def _past_events(session: Any) -> list[Event]:
+    """The events of a resumed session's transcript, to show what happened before."""
+    try:
+        from workbench.agent.transcript import Transcript, iter_events
+
+        return list(iter_events(Transcript.for_session(session).path))
+    except Exception:  # a session without a readable transcript just starts empty
+        log.exception("cannot read the transcript of session %s", session.id)
+        return []
 
 
 def _close_quietly(session: Any, watcher: Any) -> None:

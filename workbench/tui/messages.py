@@ -96,3 +96,11 @@ class SyncFinished(Message):
         super().__init__()
         self.text = text
         self.failed = failed
+
+
+class PastEventsLoaded(Message):
+    """A resumed session's earlier events were read from its transcript."""
+
+    def __init__(self, events: list[Event]) -> None:
+        super().__init__()
+        self.events = events

@@ -51,6 +51,7 @@ class MainScreen(Screen[None]):
         self._resolvers: dict[str, Resolver] = {}
         self._commands: dict[str, str] = {}
         self._waiting: list[ev.Event] = []
+        self._past = False  # rendering a resumed session's earlier events
 
     def compose(self) -> ComposeResult:
         yield StatusHeader(id="header")
@@ -159,6 +160,16 @@ class MainScreen(Screen[None]):
         for event in waiting:
             self.show_event(event)
 
+    def show_past(self, events: list[ev.Event]) -> None:
+        """Render a resumed session's earlier events, read-only, before new ones."""
+        self._past = True
+        try:
+            for event in events:
+                self.show_event(event)
+        finally:
+            self._past = False
+        self.conversation.add_note("— resumed: earlier work above —")
+
     def show_event(self, event: ev.Event) -> None:
         """Render one event; unknown kinds are ignored so new events never crash."""
         if not self.query_one(SandboxPane).ready:
@@ -172,7 +183,7 @@ class MainScreen(Screen[None]):
         self.header.model = event.model
         self.header.approval = event.approval
         self.header.state = "working"
-        if self.read_only:
+        if (self.read_only or self._past) and event.prompt:
             self.conversation.add_user(event.prompt)
 
     def _on_model_replied(self, event: ev.ModelReplied) -> None:
@@ -183,7 +194,7 @@ class MainScreen(Screen[None]):
 
     def _on_command_proposed(self, event: ev.CommandProposed) -> None:
         self._commands[event.call_id] = event.command
-        card = self.conversation.add_card(event, self.read_only)
+        card = self.conversation.add_card(event, self.read_only or self._past)
         if not event.needs_approval:
             card.set_status(
                 "runs without approval" + (f" ({event.rule})" * bool(event.rule))
@@ -233,6 +244,8 @@ class MainScreen(Screen[None]):
         self.query_one(CommandHistory).add(entry)
 
     def _on_changes_updated(self, event: ev.ChangesUpdated) -> None:
+        if self._past:
+            return  # the live tree is read from the sandbox itself
         if not self.read_only:
             self.app.refresh_changes()  # type: ignore[attr-defined]
             return
@@ -266,7 +279,7 @@ class MainScreen(Screen[None]):
         for call_id in list(self._resolvers):
             self._settle_card(call_id, "not decided: the task ended", "bad")
         self._resolvers.clear()
-        if not self.read_only:
+        if not self.read_only and not self._past:
             self.conversation.add_note("Press ctrl+r to review the changes.", "")
 
     def _settle_card(self, call_id: str, text: str, tone: str) -> CommandCard | None:
