@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import hashlib
 import os
-import stat
 from pathlib import Path
 
 import pytest
@@ -37,21 +36,6 @@ rm -rf tree
 rm was_file && mkdir was_file && echo in > was_file/in.txt
 rm -r was_dir && echo now > was_dir
 """
-
-
-@pytest.fixture(autouse=True)
-def _reset_removes_whiteouts(tmp_path: Path) -> None:
-    """Skip as expected-to-fail while the workspace cannot reset a whiteout."""
-    from workbench.sandbox.store import remove_tree
-
-    probe = tmp_path / "probe-whiteout"
-    os.mknod(probe, stat.S_IFCHR | 0o600, os.makedev(0, 0))
-    try:
-        remove_tree(probe)
-    except (OSError, TypeError):
-        # TODO: remove once store.remove_tree unlinks non-directories (owned by
-        # the sandbox part); session.reset_paths of any deletion fails until then.
-        pytest.xfail("session.reset_paths cannot remove a whiteout yet")
 
 
 def _outside_state(root: Path) -> tuple[list[str], str]:

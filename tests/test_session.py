@@ -93,3 +93,22 @@ def test_a_missing_folder_is_a_clear_error(manager, tmp_path: Path) -> None:
 
     with pytest.raises(FolderError, match="does not exist"):
         manager.start(tmp_path / "nowhere")
+
+
+def test_remove_tree_unlinks_whiteouts_and_fifos_without_blocking(tmp_path) -> None:
+    import os
+    import stat
+
+    from workbench.sandbox.store import remove_tree
+
+    whiteout = tmp_path / "whiteout"
+    os.mknod(whiteout, stat.S_IFCHR | 0o600, os.makedev(0, 0))
+    fifo = tmp_path / "fifo"
+    os.mkfifo(fifo)
+    nested = tmp_path / "dir" / "sub"
+    nested.mkdir(parents=True)
+    os.mknod(nested / "wh", stat.S_IFCHR | 0o600, os.makedev(0, 0))
+
+    for path in (whiteout, fifo, tmp_path / "dir"):
+        remove_tree(path)
+        assert not os.path.lexists(path)

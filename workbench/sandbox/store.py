@@ -7,6 +7,7 @@ import logging
 import os
 import secrets
 import shutil
+import stat
 import time
 from dataclasses import asdict, dataclass, field, fields, replace
 from pathlib import Path
@@ -158,15 +159,23 @@ def remove_tree(path: Path) -> None:
             os.chmod(parent, 0o700)
         except OSError:
             pass
+        if function not in (os.unlink, os.rmdir, os.remove):
+            log.warning("could not remove %s (%s)", failed, function.__name__)
+            return
         try:
             function(failed)
         except OSError as error:
             log.warning("could not remove %s: %s", failed, error)
 
-    if os.path.islink(path) or os.path.isfile(path):
-        os.unlink(path)
-    elif os.path.lexists(path):
+    try:
+        is_dir = stat.S_ISDIR(os.lstat(path).st_mode)
+    except FileNotFoundError:
+        return
+    if is_dir:
         shutil.rmtree(path, onerror=_retry)
+    else:
+        # Whiteouts, fifos and sockets too: opening them could fail or block.
+        os.unlink(path)
 
 
 def _valid_id(session_id: str) -> bool:
