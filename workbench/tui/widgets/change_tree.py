@@ -41,7 +41,13 @@ class ChangeTree(Tree[ChangedPath | None]):
         self.changes = changes
         self.clear()
         dirs: dict[str, TreeNode[ChangedPath | None]] = {"": self.root}
+        parents = {c.path.rpartition("/")[0] for c in self.changes}
         for change in self.changes:
+            inside = change.path + "/"
+            if any(p == change.path or p.startswith(inside) for p in parents):
+                # A changed directory with changes inside: its node carries the mark.
+                self._dir_node(dirs, change.path).data = change
+                continue
             head, _, name = change.path.rpartition("/")
             self._dir_node(dirs, head).add_leaf(Text(name), data=change)
         self.root.expand_all()

@@ -43,8 +43,11 @@ def whole_content(item: Any) -> Content:
     if not item.hunks and len(lines) > 200:
         lines = lines[:200] + [Content(f"… {len(lines) - 200} more lines")]
     tag, style = _TAGS[item.whole]
-    summary = {"added": "create", "deleted": "delete", "modified": "change"}
-    head = f"{summary.get(item.kind, item.kind)} the whole entry"
+    verbs = {"added": "create", "deleted": "delete", "modified": "change"}
+    change = item.change
+    kind = change.new_type or change.old_type or "entry"
+    noun = "directory" if kind == "dir" else kind
+    head = f"{verbs.get(item.kind, item.kind)} this {noun} as a whole"
     return Content("\n").join(
         [Content(head).stylize("bold"), *lines, Content(f"[{tag}]").stylize(style)]
     )
