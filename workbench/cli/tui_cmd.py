@@ -37,6 +37,13 @@ def open_tui(
     )
     app = WorkbenchApp(launch)
     app.run()
+    if app.session is not None and app.pending_changes:
+        session_id = app.session.id
+        click.echo(
+            f"{app.pending_changes} change(s) not yet applied stay in session "
+            f"{session_id}; review them with: workbench --resume {session_id}",
+            err=True,
+        )
     if app.return_code:
         sys.exit(app.return_code)
 

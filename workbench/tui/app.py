@@ -85,6 +85,7 @@ class WorkbenchApp(App[None]):
         self.approval = self.launch.approval or self.config.agent.approval
         self.session: Any = None
         self.folder_watcher: Any = None
+        self.pending_changes = 0
         self.session_error = ""
         self.agent_running = False
         self.model_loading = False
@@ -335,6 +336,7 @@ class WorkbenchApp(App[None]):
         self.post_message(ChangesRefreshed(listed))
 
     def on_changes_refreshed(self, message: ChangesRefreshed) -> None:
+        self.pending_changes = len(message.changes)
         self.main.query_one("#sandbox").show_changes(message.changes)  # type: ignore[attr-defined]
 
     @work(thread=True, exclusive=True, group="watch", exit_on_error=False)

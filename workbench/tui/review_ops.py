@@ -25,7 +25,7 @@ def plan(review: Any, config: Config) -> Any:
     return build_plan(review, config.review)
 
 
-def describe_plan(plan: Any) -> Content:
+def describe_plan(plan: Any, review: Any = None) -> Content:
     """Every write, creation, deletion and refusal, grouped, for the confirmation."""
     groups = [
         ("write", "Will write (overwrite)", "$primary"),
@@ -58,6 +58,11 @@ def describe_plan(plan: Any) -> Content:
             f"Rejected, discarded from the sandbox ({len(plan.rejected_paths)}):"
         )
         lines = [Content(f"  {path}") for path in plan.rejected_paths]
+        blocks.append(Content("\n").join([head.stylize("bold $text-muted"), *lines]))
+    pending = [item.path for item in review or () if item.decision == "pending"]
+    if pending:
+        head = Content(f"Undecided, left in the sandbox ({len(pending)}):")
+        lines = [Content(f"  {path}") for path in pending]
         blocks.append(Content("\n").join([head.stylize("bold $text-muted"), *lines]))
     return Content("\n\n").join(blocks)
 

@@ -261,7 +261,7 @@ class ReviewScreen(Screen[None]):
 
         lines = []
         for path in flagged:
-            reasons = "; ".join(flag.reason for flag in self.review.file(path).flags)
+            reasons = " ".join(flag.reason for flag in self.review.file(path).flags)
             lines.append(f"⚑ {path}\n    {reasons}")
         dialog = Confirm(
             f"Also accept {len(flagged)} flagged file(s)?",
@@ -317,7 +317,7 @@ class ReviewScreen(Screen[None]):
         if plan.empty and not plan.rejected_paths:
             self.notify("Nothing accepted yet: y accepts a hunk, Y a whole file.")
             return
-        body = review_ops.describe_plan(plan)
+        body = review_ops.describe_plan(plan, self.review)
         dialog = Confirm(
             f"Apply to {self.review.folder}?", body, yes="Apply", warning=""
         )
