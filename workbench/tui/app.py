@@ -225,6 +225,10 @@ class WorkbenchApp(App[None]):
 
     def on_past_events_loaded(self, message: PastEventsLoaded) -> None:
         self.main.show_past(message.events)
+        if not self.model:  # continue with the model the session last used
+            started = [e for e in message.events if e.type == "task_started"]
+            if started:
+                self.set_model(started[-1].model)  # type: ignore[attr-defined]
 
     def on_session_failed(self, message: SessionFailed) -> None:
         self.session_error = message.message

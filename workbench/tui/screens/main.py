@@ -180,9 +180,10 @@ class MainScreen(Screen[None]):
             handler(event)
 
     def _on_task_started(self, event: ev.TaskStarted) -> None:
-        self.header.model = event.model
-        self.header.approval = event.approval
-        self.header.state = "working"
+        if not self._past:  # a resumed session keeps today's model and mode
+            self.header.model = event.model
+            self.header.approval = event.approval
+            self.header.state = "working"
         if (self.read_only or self._past) and event.prompt:
             self.conversation.add_user(event.prompt)
 
