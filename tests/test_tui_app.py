@@ -149,3 +149,19 @@ def test_first_frame_is_drawn_before_litellm_is_imported(tmp_path: Path) -> None
         timeout=120,
     )
     assert result.stdout.strip() == "False", result.stderr[-2000:]
+
+
+async def test_image_build_progress_is_shown_then_cleared() -> None:
+    from workbench.tui.messages import ProgressReported
+
+    app = quiet_app()
+    async with app.run_test(size=SIZE) as pilot:
+        app.post_message(ProgressReported("building the sandbox image: step 3/9"))
+        await pilot.pause()
+        line = app.main.query_one("#progress-line", Static)
+        assert "step 3/9" in str(line.render()) and line.display
+        assert "step 3/9" in app.main.container.detail
+
+        app.post_message(ProgressReported("", done=True))
+        await pilot.pause()
+        assert not line.has_class("-active")

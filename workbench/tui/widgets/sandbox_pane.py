@@ -56,6 +56,9 @@ class SandboxPane(Vertical):
             ]
         )
         self.ready = True
+        log = self.query_one(LiveOutput)
+        if not log.lines:
+            log.write("The output of each command shows here as it runs.\n")
         if self._changes is not None:
             self.show_changes(self._changes)
         self.post_message(self.Ready())
