@@ -1,7 +1,8 @@
-"""P1: per-command overhead of a trivial command, warm pool against bare `docker run`.
+"""P1: per-command overhead of a trivial command, session API against `docker run`.
 
 Both sides run `true` in the sandbox image with the same hardening and the same
-workspace volume, N rounds interleaved; the time is from the request to the exit
+session workspace volume (the session side through `session.exec` and its warm
+pool), N rounds interleaved; the time is from the request to the exit
 code. Usage: python bench/p1_command_overhead.py [ROUNDS]
 """
 
@@ -13,17 +14,13 @@ import subprocess
 import sys
 import tempfile
 import time
-import uuid
 from pathlib import Path
 
-import docker.types
-
-from workbench.config import SandboxConfig
+from workbench.config import Config, SandboxConfig
 from workbench.sandbox import labels as labels_mod
-from workbench.sandbox.engine import Engine
 from workbench.sandbox.image import ensure_image
 from workbench.sandbox.profile import SANDBOX_ENV
-from workbench.sandbox.runner import Runner, RunnerSpec
+from workbench.sandbox.session import Session, SessionManager
 
 USER = "10001:10001"
 
@@ -72,50 +69,38 @@ def make_folder(root: Path) -> Path:
 
 
 def main(rounds: int) -> None:
-    engine = Engine()
-    image = ensure_image(engine, lambda line: print(line, file=sys.stderr))
     config = SandboxConfig(pool_size=2)
-    session_id = f"bench-p1-{uuid.uuid4().hex[:8]}"
     with tempfile.TemporaryDirectory(prefix="workbench-p1-") as scratch:
         data_root = Path(scratch) / "data"
-        folder = make_folder(Path(scratch))
-        volume = engine.create_volume(
-            labels_mod.labels_for(data_root, session_id, "workspace"),
-            driver_opts={"type": "none", "o": "bind", "device": str(folder)},
-        )
-        spec = RunnerSpec(
-            image=image,
-            config=config,
-            user=USER,
-            workspace=docker.types.Mount("/workspace", volume.name, type="volume"),
-            data_root=data_root,
-            session_id=session_id,
-        )
-        runner = Runner(engine, spec)
+        manager = SessionManager(Config(sandbox=config), data_root, pool_size=2)
+        image = ensure_image(manager.engine, lambda line: print(line, file=sys.stderr))
+        session = manager.start(make_folder(Path(scratch)))
         bare = bare_docker_run(
             config,
             image,
-            volume.name,
-            labels_mod.labels_for(data_root, session_id, "command"),
+            session.workspace.mount()["Source"],
+            labels_mod.labels_for(data_root, session.id, "command"),
         )
         try:
-            pooled, plain = measure(runner, bare, rounds)
+            pooled, plain = measure(session, bare, rounds)
         finally:
-            runner.close()
-            volume.remove(force=True)
+            session.close()
+            manager.drop(session.id)
     report(pooled, plain, rounds)
 
 
 def measure(
-    runner: Runner, bare: list[str], rounds: int
+    session: Session, bare: list[str], rounds: int
 ) -> tuple[list[float], list[float]]:
+    """Interleave the two sides; the session side is timed around `session.exec`."""
     pooled: list[float] = []
     plain: list[float] = []
+    runner = session.runner()
     for index in range(rounds + 2):  # two warm-up rounds are dropped
         runner.pool.wait_full(timeout=60)
         runner.settle()
         started = time.perf_counter()
-        result = runner.run("true")
+        result = session.exec("true")
         pooled_s = time.perf_counter() - started
         assert result.exit_code == 0, result
 
@@ -128,7 +113,7 @@ def measure(
             pooled.append(pooled_s * 1000)
             plain.append(plain_s * 1000)
             print(
-                f"round {index - 1:3d}: pooled {pooled[-1]:7.1f} ms, "
+                f"round {index - 1:3d}: session.exec {pooled[-1]:7.1f} ms, "
                 f"docker run {plain[-1]:7.1f} ms"
             )
     return pooled, plain

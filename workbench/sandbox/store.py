@@ -169,7 +169,7 @@ def remove_tree(path: Path) -> None:
 
     try:
         is_dir = stat.S_ISDIR(os.lstat(path).st_mode)
-    except FileNotFoundError:
+    except (FileNotFoundError, NotADirectoryError):
         return
     if is_dir:
         shutil.rmtree(path, onerror=_retry)
