@@ -2,11 +2,18 @@
 
 from __future__ import annotations
 
+import contextlib
+import itertools
 import os
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import pytest
+
+if TYPE_CHECKING:
+    from workbench.sandbox.engine import Engine
+    from workbench.sandbox.session import Session
 
 os.environ.setdefault("LITELLM_LOCAL_MODEL_COST_MAP", "True")
 
@@ -91,3 +98,49 @@ def manager(engine, sandbox_image, isolated_data_dir: Path):  # type: ignore[no-
     for info in made.list():
         if info.id not in before:
             made.drop(info.id)
+
+
+@contextlib.contextmanager
+def real_session(
+    engine: Engine, data_dir: Path, folder: Path, files: dict[str, str]
+) -> Iterator[Session]:
+    """A real session over a new folder holding `files`; closed and dropped after."""
+    from workbench.config import Config, SandboxConfig
+    from workbench.sandbox.session import SessionManager
+
+    config = Config(sandbox=SandboxConfig(pool_size=0))
+    made = SessionManager(config, data_dir, engine, pool_size=0)
+    session = made.start(make_folder(folder, files))
+    try:
+        yield session
+    finally:
+        session.close()
+        made.drop(session.id)
+
+
+StartSession = Callable[..., "Session"]
+
+
+@pytest.fixture()
+def start_session(
+    engine: Engine, sandbox_image: str, isolated_data_dir: Path, tmp_path: Path
+) -> Iterator[StartSession]:
+    """Starts real sessions over temp folders holding the given files; drops them."""
+    with contextlib.ExitStack() as stack:
+        folders = (tmp_path / f"project-{n}" for n in itertools.count())
+
+        def start(files: dict[str, str] | None = None) -> Session:
+            made = real_session(engine, isolated_data_dir, next(folders), files or {})
+            return stack.enter_context(made)
+
+        yield start
+
+
+def containers_of(engine: Engine, session_id: str) -> list[str]:
+    """Ids of every container, running or not, labelled with this session."""
+    from workbench.sandbox import labels
+
+    found = engine.client.containers.list(
+        all=True, filters={"label": f"{labels.SESSION}={session_id}"}
+    )
+    return [container.id for container in found]

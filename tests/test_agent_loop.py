@@ -1,12 +1,15 @@
-"""The loop against a stand-in session: events, limits, interrupts, output cuts."""
+"""The loop on real sessions: events, limits, interrupts, output cuts."""
 
 from __future__ import annotations
 
 import asyncio
 import threading
+from collections.abc import Iterator
 from pathlib import Path
 
-from agent_fakes import LocalSession, finish_turn, run_turn, script_model
+import pytest
+from agent_script_helpers import commands_run, finish_turn, run_turn, script_model
+from conftest import StartSession, containers_of, real_session
 
 from workbench.agent.events import (
     BudgetExceeded,
@@ -19,22 +22,36 @@ from workbench.agent.events import (
 )
 from workbench.agent.loop import AgentLoop
 from workbench.config import AgentConfig
+from workbench.sandbox.session import Session
+
+pytestmark = pytest.mark.docker
 
 SCRIPT = Path(__file__).with_name("agent_script.json")
 AUTO = AgentConfig(approval="auto")
+FILES = {"a.py": "print(1)\n"}
 
 
-def make_loop(tmp_path: Path, model: str, config: AgentConfig = AUTO, **kwargs):
-    session = LocalSession(tmp_path, {"a.py": "print(1)\n"})
+@pytest.fixture(scope="module")
+def shared(
+    engine, sandbox_image: str, isolated_data_dir: Path, tmp_path_factory
+) -> Iterator[Session]:
+    """One session for the tests that neither change files nor stop a command."""
+    folder = tmp_path_factory.mktemp("shared") / "project"
+    with real_session(engine, isolated_data_dir, folder, FILES) as session:
+        yield session
+
+
+def make_loop(session: Session, model: str, config: AgentConfig = AUTO, **kwargs):
     events: list[Event] = []
     loop = AgentLoop(session, model, config, emit=events.append, **kwargs)
-    return session, loop, events
+    return loop, events
 
 
 async def test_scripted_task_runs_to_its_finish_with_the_whole_event_stream(
-    tmp_path: Path,
+    start_session: StartSession,
 ) -> None:
-    session, loop, events = make_loop(tmp_path, f"scripted/{SCRIPT}")
+    session = start_session(FILES)
+    loop, events = make_loop(session, f"scripted/{SCRIPT}")
 
     finished = await loop.run("leave a note")
 
@@ -47,18 +64,20 @@ async def test_scripted_task_runs_to_its_finish_with_the_whole_event_stream(
     assert finished.outcome == "finished"
     assert finished.summary == "Left a note in notes/todo.txt."
     assert finished.steps == 3
-    assert (session.workspace / "notes/todo.txt").read_text() == "check the tests\n"
+    note = next(c for c in session.changes() if c.path == "notes/todo.txt")
+    assert note.new_path.read_text() == "check the tests\n"
     changes = [e for e in events if isinstance(e, ChangesUpdated)][-1]
     assert changes.added == 2 and "notes/todo.txt" in changes.paths
     output = "".join(e.text for e in events if isinstance(e, OutputReceived))
     assert "check the tests" in output and "a.py" in output
 
 
-async def test_emit_is_always_called_on_the_loops_own_thread(tmp_path: Path) -> None:
+async def test_emit_is_always_called_on_the_loops_own_thread(
+    start_session: StartSession,
+) -> None:
     threads: set[int] = set()
-    session = LocalSession(tmp_path)
     loop = AgentLoop(
-        session,
+        start_session(),
         f"scripted/{SCRIPT}",
         AUTO,
         emit=lambda event: threads.add(threading.get_ident()),
@@ -67,9 +86,11 @@ async def test_emit_is_always_called_on_the_loops_own_thread(tmp_path: Path) -> 
     assert threads == {threading.get_ident()}
 
 
-async def test_command_started_precedes_its_output_and_finish(tmp_path: Path) -> None:
+async def test_command_started_precedes_its_output_and_finish(
+    shared: Session, tmp_path: Path
+) -> None:
     model = script_model(tmp_path, run_turn("echo one; echo two"), finish_turn())
-    _, loop, events = make_loop(tmp_path, model)
+    loop, events = make_loop(shared, model)
     await loop.run("go")
     kinds = [type(e) for e in events if getattr(e, "call_id", "") == "call_0_0"]
     started = kinds.index(CommandStarted)
@@ -78,28 +99,36 @@ async def test_command_started_precedes_its_output_and_finish(tmp_path: Path) ->
 
 
 async def test_interrupt_kills_the_running_command_and_ends_interrupted(
-    tmp_path: Path,
+    start_session: StartSession, engine, tmp_path: Path
 ) -> None:
+    session = start_session(FILES)
     model = script_model(tmp_path, run_turn("echo started; sleep 60"), finish_turn())
-    session, loop, events = make_loop(tmp_path, model)
+    events: list[Event] = []
 
-    def stop_when_running() -> None:
-        session.started.wait(30)
-        loop.interrupt()
+    def emit(event: Event) -> None:
+        events.append(event)
+        # Stop only once the command is really running inside its container.
+        if isinstance(event, OutputReceived) and "started" in event.text:
+            loop.interrupt()
 
-    stopper = threading.Thread(target=stop_when_running)
-    stopper.start()
+    loop = AgentLoop(session, model, AUTO, emit=emit)
     finished = await loop.run("go")
-    stopper.join()
+    # The interrupt removes the container before run() returns, not later.
+    killed = [e.container_id for e in events if isinstance(e, CommandStarted)]
+    still_there = containers_of(engine, session.id)
 
     assert finished.outcome == "interrupted"
     ended = [e for e in events if isinstance(e, CommandFinished)]
     assert ended and ended[0].interrupted
     assert loop.messages[-1]["role"] == "tool"
+    assert len(killed) == 1 and killed[0]
+    assert not any(full.startswith(killed[0]) for full in still_there)
+    session.runner().settle()
+    assert containers_of(engine, session.id) == []
 
 
 async def test_interrupt_while_waiting_for_approval_ends_the_loop(
-    tmp_path: Path,
+    shared: Session, tmp_path: Path
 ) -> None:
     model = script_model(tmp_path, run_turn("echo hi"), finish_turn())
     asked = asyncio.Event()
@@ -108,40 +137,42 @@ async def test_interrupt_while_waiting_for_approval_ends_the_loop(
         asked.set()
         await asyncio.Event().wait()
 
-    session, loop, events = make_loop(
-        tmp_path, model, AgentConfig(approval="ask"), approver=approver
+    loop, events = make_loop(
+        shared, model, AgentConfig(approval="ask"), approver=approver
     )
     task = asyncio.ensure_future(loop.run("go"))
     await asked.wait()
     loop.interrupt()
     finished = await task
     assert finished.outcome == "interrupted"
-    assert session.commands == []
+    assert commands_run(events) == []
 
 
-async def test_step_budget_stops_the_loop(tmp_path: Path) -> None:
+async def test_step_budget_stops_the_loop(shared: Session, tmp_path: Path) -> None:
     model = script_model(tmp_path, run_turn("true"), run_turn("true"), finish_turn())
-    _, loop, events = make_loop(
-        tmp_path, model, AgentConfig(approval="auto", max_steps=1)
-    )
+    loop, events = make_loop(shared, model, AgentConfig(approval="auto", max_steps=1))
     finished = await loop.run("go")
     assert finished.outcome == "budget_exceeded"
     assert [e.limit for e in events if isinstance(e, BudgetExceeded)] == ["steps"]
 
 
-async def test_wall_clock_budget_stops_a_long_command(tmp_path: Path) -> None:
+async def test_wall_clock_budget_stops_a_long_command(
+    shared: Session, tmp_path: Path
+) -> None:
     model = script_model(tmp_path, run_turn("sleep 30"), finish_turn())
     config = AgentConfig(approval="auto", max_wall_s=3.0)
-    _, loop, events = make_loop(tmp_path, model, config)
+    loop, events = make_loop(shared, model, config)
     finished = await loop.run("go")
     assert finished.outcome == "budget_exceeded"
     assert [e.limit for e in events if isinstance(e, BudgetExceeded)] == ["time"]
 
 
-async def test_long_output_reaches_the_model_as_head_and_tail(tmp_path: Path) -> None:
+async def test_long_output_reaches_the_model_as_head_and_tail(
+    shared: Session, tmp_path: Path
+) -> None:
     model = script_model(tmp_path, run_turn("seq 1 20000"), finish_turn())
     config = AgentConfig(approval="auto", tool_output_limit=300)
-    _, loop, _ = make_loop(tmp_path, model, config)
+    loop, _ = make_loop(shared, model, config)
     await loop.run("go")
     result = next(m["content"] for m in loop.messages if m["role"] == "tool")
     assert len(result) < 400
@@ -150,7 +181,7 @@ async def test_long_output_reaches_the_model_as_head_and_tail(tmp_path: Path) ->
 
 
 async def test_unknown_tools_and_bad_arguments_go_back_as_errors(
-    tmp_path: Path,
+    shared: Session, tmp_path: Path
 ) -> None:
     model = script_model(
         tmp_path,
@@ -161,7 +192,7 @@ async def test_unknown_tools_and_bad_arguments_go_back_as_errors(
         ]},
         finish_turn(),
     )  # fmt: skip
-    session, loop, events = make_loop(tmp_path, model)
+    loop, events = make_loop(shared, model)
     finished = await loop.run("go")
 
     failures = [e for e in events if isinstance(e, ToolCallFailed)]
@@ -170,31 +201,33 @@ async def test_unknown_tools_and_bad_arguments_go_back_as_errors(
     assert "Unknown tool 'launch_rockets'" in results[0]
     assert "not valid JSON" in results[1]
     assert "not strings: path" in results[2]
-    assert session.commands == []
+    assert commands_run(events) == []
     assert finished.outcome == "finished"
 
 
 async def test_a_reply_without_tool_calls_finishes_with_its_text(
-    tmp_path: Path,
+    shared: Session, tmp_path: Path
 ) -> None:
     model = script_model(tmp_path, {"text": "Nothing to do here."})
-    _, loop, _ = make_loop(tmp_path, model)
+    loop, _ = make_loop(shared, model)
     finished = await loop.run("go")
     assert (finished.outcome, finished.summary) == ("finished", "Nothing to do here.")
 
 
-async def test_a_fenced_block_without_tool_calls_is_run(tmp_path: Path) -> None:
+async def test_a_fenced_block_without_tool_calls_is_run(
+    shared: Session, tmp_path: Path
+) -> None:
     model = script_model(
         tmp_path, {"text": "Let me check.\n```bash\necho from-text\n```"}, finish_turn()
     )
-    session, loop, _ = make_loop(tmp_path, model)
+    loop, events = make_loop(shared, model)
     await loop.run("go")
-    assert session.commands == ["echo from-text"]
+    assert commands_run(events) == ["echo from-text"]
     assert "from-text" in loop.messages[-3]["content"]
 
 
 async def test_read_file_returns_the_file_or_the_error(
-    tmp_path: Path,
+    shared: Session, tmp_path: Path
 ) -> None:
     model = script_model(
         tmp_path,
@@ -204,16 +237,18 @@ async def test_read_file_returns_the_file_or_the_error(
         ]},
         finish_turn(),
     )  # fmt: skip
-    _, loop, _ = make_loop(tmp_path, model)
+    loop, _ = make_loop(shared, model)
     await loop.run("go")
     results = [m["content"] for m in loop.messages if m["role"] == "tool"]
     assert results[0] == "print(1)\n"
     assert results[1].startswith("exit code 1") and "missing.py" in results[1]
 
 
-async def test_a_second_run_continues_the_same_conversation(tmp_path: Path) -> None:
+async def test_a_second_run_continues_the_same_conversation(
+    shared: Session, tmp_path: Path
+) -> None:
     model = script_model(tmp_path, {"text": "first"}, {"text": "second"})
-    _, loop, _ = make_loop(tmp_path, model)
+    loop, _ = make_loop(shared, model)
     first = await loop.run("one")
     second = await loop.run("two")
     assert (first.summary, second.summary) == ("first", "second")
