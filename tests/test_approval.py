@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from agent_fakes import LocalSession, finish_turn, run_turn, script_model
+from agent_script_helpers import commands_run, finish_turn, run_turn, script_model
+from conftest import real_session
 
 from workbench.agent.approval import ApprovalPolicy, Decision
 from workbench.agent.events import (
@@ -19,6 +21,17 @@ from workbench.agent.loop import AgentLoop
 from workbench.agent.tools import ToolCall
 from workbench.config import AgentConfig
 from workbench.errors import ConfigError
+from workbench.sandbox.session import Session
+
+
+@pytest.fixture(scope="module")
+def shared(
+    engine, sandbox_image: str, isolated_data_dir: Path, tmp_path_factory
+) -> Iterator[Session]:
+    """One real session for the loop tests; none of them asserts on changes."""
+    folder = tmp_path_factory.mktemp("approval") / "project"
+    with real_session(engine, isolated_data_dir, folder, {"a.txt": "a\n"}) as session:
+        yield session
 
 
 def call(name: str, **arguments: str) -> ToolCall:
@@ -68,8 +81,9 @@ def test_unknown_mode_is_a_config_error() -> None:
         ApprovalPolicy("yolo")
 
 
-async def _run(tmp_path: Path, approver, config: AgentConfig, *turns: dict):
-    session = LocalSession(tmp_path, {"a.txt": "a\n"})
+async def _run(
+    session: Session, tmp_path: Path, approver, config: AgentConfig, *turns: dict
+):
     events: list[Event] = []
     loop = AgentLoop(
         session,
@@ -79,11 +93,11 @@ async def _run(tmp_path: Path, approver, config: AgentConfig, *turns: dict):
         emit=events.append,
     )
     finished = await loop.run("go")
-    return session, loop, events, finished
+    return loop, events, finished
 
 
 async def test_denied_command_is_not_run_and_the_reason_reaches_the_model(
-    tmp_path: Path,
+    shared: Session, tmp_path: Path
 ) -> None:
     seen: list[CommandProposed] = []
 
@@ -91,28 +105,39 @@ async def test_denied_command_is_not_run_and_the_reason_reaches_the_model(
         seen.append(proposed)
         return Decision("deny", "do not delete my files")
 
-    session, loop, events, finished = await _run(
-        tmp_path, approver, AgentConfig(approval="ask"), run_turn("rm -rf a.txt")
+    loop, events, finished = await _run(
+        shared,
+        tmp_path,
+        approver,
+        AgentConfig(approval="ask"),
+        run_turn("rm -rf a.txt"),
     )
 
     assert seen[0].command == "rm -rf a.txt"
     assert seen[0].needs_approval and "deletes recursively" in seen[0].risks
-    assert session.commands == []
+    assert commands_run(events) == []
+    assert not any(change.path == "a.txt" for change in shared.changes())
     assert any(isinstance(e, CommandDenied) and e.by == "user" for e in events)
     tool_results = [m["content"] for m in loop.messages if m["role"] == "tool"]
     assert "do not delete my files" in tool_results[0]
     assert finished.outcome == "finished"
 
 
-async def test_edited_command_runs_instead_of_the_proposed_one(tmp_path: Path) -> None:
+async def test_edited_command_runs_instead_of_the_proposed_one(
+    shared: Session, tmp_path: Path
+) -> None:
     async def approver(proposed: CommandProposed) -> Decision:
         return Decision("edit", command="echo edited")
 
-    session, loop, events, _ = await _run(
-        tmp_path, approver, AgentConfig(approval="ask"), run_turn("echo original")
+    loop, events, _ = await _run(
+        shared,
+        tmp_path,
+        approver,
+        AgentConfig(approval="ask"),
+        run_turn("echo original"),
     )
 
-    assert session.commands == ["echo edited"]
+    assert commands_run(events) == ["echo edited"]
     assert [e.command for e in events if isinstance(e, CommandEdited)] == [
         "echo edited"
     ]
@@ -120,7 +145,7 @@ async def test_edited_command_runs_instead_of_the_proposed_one(tmp_path: Path) -
 
 
 async def test_rules_mode_runs_allowed_denies_denied_and_asks_the_rest(
-    tmp_path: Path,
+    shared: Session, tmp_path: Path
 ) -> None:
     asked: list[str] = []
 
@@ -135,7 +160,8 @@ async def test_rules_mode_runs_allowed_denies_denied_and_asks_the_rest(
             {"action": "deny", "command": "rm"},
         ),
     )
-    session, _, events, finished = await _run(
+    _, events, finished = await _run(
+        shared,
         tmp_path,
         approver,
         config,
@@ -145,7 +171,7 @@ async def test_rules_mode_runs_allowed_denies_denied_and_asks_the_rest(
         finish_turn(),
     )
 
-    assert session.commands == ["echo one", "cat a.txt"]
+    assert commands_run(events) == ["echo one", "cat a.txt"]
     assert asked == ["cat a.txt"]
     approvals = [e.by for e in events if isinstance(e, CommandApproved)]
     assert approvals == ["rule", "user"]
@@ -155,10 +181,10 @@ async def test_rules_mode_runs_allowed_denies_denied_and_asks_the_rest(
 
 
 async def test_without_an_approver_ask_mode_refuses_rather_than_runs(
-    tmp_path: Path,
+    shared: Session, tmp_path: Path
 ) -> None:
-    session, _, events, _ = await _run(
-        tmp_path, None, AgentConfig(approval="ask"), run_turn("echo hi")
+    _, events, _ = await _run(
+        shared, tmp_path, None, AgentConfig(approval="ask"), run_turn("echo hi")
     )
-    assert session.commands == []
+    assert commands_run(events) == []
     assert any(isinstance(e, CommandDenied) for e in events)
