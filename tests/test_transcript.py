@@ -5,7 +5,9 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from agent_fakes import LocalSession, run_turn, script_model
+import pytest
+from agent_script_helpers import run_turn, script_model
+from conftest import StartSession
 
 from workbench.agent.events import TaskFinished, TaskStarted
 from workbench.agent.loop import AgentLoop
@@ -16,12 +18,15 @@ from workbench.config import AgentConfig
 KEY = "sk-test-0123456789abcdefABCDEF"
 
 
+@pytest.mark.docker
 async def test_a_key_in_the_conversation_never_reaches_the_transcript(
-    tmp_path: Path, monkeypatch
+    start_session: StartSession, tmp_path: Path, monkeypatch
 ) -> None:
     monkeypatch.setenv("SOMEVENDOR_API_KEY", "vendor-secret-value-42")
-    session = LocalSession(tmp_path)
-    model = script_model(tmp_path, run_turn(f"echo {KEY} vendor-secret-value-42"))
+    session = start_session()
+    model = script_model(
+        tmp_path, run_turn(f"echo {KEY} vendor-secret-value-42 | tee said.txt")
+    )
     transcript = Transcript.for_session(session, secret_patterns=(r"hunter\d+",))
     shown: list = []
     loop = AgentLoop(
@@ -41,11 +46,15 @@ async def test_a_key_in_the_conversation_never_reaches_the_transcript(
         assert all(secret not in json.dumps(e.to_json()) for e in shown)
     assert "[redacted]" in text
     # The command itself ran as the model asked; only what is shown is masked.
-    assert KEY in session.commands[0]
+    said = next(c for c in session.changes() if c.path == "said.txt")
+    assert said.new_path.read_text() == f"{KEY} vendor-secret-value-42\n"
 
 
-async def test_events_replay_and_the_conversation_resumes(tmp_path: Path) -> None:
-    session = LocalSession(tmp_path)
+@pytest.mark.docker
+async def test_events_replay_and_the_conversation_resumes(
+    start_session: StartSession, tmp_path: Path
+) -> None:
+    session = start_session()
     model = script_model(
         tmp_path, run_turn("echo first"), {"text": "paused"}, {"text": "resumed"}
     )
