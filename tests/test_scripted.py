@@ -6,7 +6,7 @@ import json
 from pathlib import Path
 
 import pytest
-from agent_fakes import LocalSession
+from conftest import StartSession
 
 from workbench.agent import scripted
 from workbench.agent.events import ModelFailed
@@ -71,12 +71,13 @@ async def test_without_native_tools_the_script_answers_in_fenced_blocks() -> Non
     assert not reply.tool_calls[0].native
 
 
+@pytest.mark.docker
 async def test_a_missing_script_fails_the_task_with_one_clear_line(
-    tmp_path: Path,
+    start_session: StartSession, tmp_path: Path
 ) -> None:
     events: list = []
     loop = AgentLoop(
-        LocalSession(tmp_path),
+        start_session(),
         f"scripted/{tmp_path}/nope.json",
         AgentConfig(approval="auto"),
         emit=events.append,
