@@ -6,7 +6,8 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from agent_fakes import LocalSession
+from agent_script_helpers import commands_run
+from conftest import StartSession, real_session
 from fake_openai import FakeOpenAI, error, reply, stall
 
 from workbench.agent.events import (
@@ -20,6 +21,9 @@ from workbench.agent.events import (
 from workbench.agent.loop import AgentLoop
 from workbench.agent.models import MAX_REPLY_CHARS, RetryPolicy
 from workbench.config import AgentConfig
+from workbench.sandbox.session import Session
+
+pytestmark = pytest.mark.docker
 
 FAST_RETRY = RetryPolicy(attempts=3, base_delay_s=0.01, max_delay_s=0.02)
 
@@ -30,8 +34,22 @@ def server() -> Iterator[FakeOpenAI]:
         yield fake
 
 
-def make_loop(tmp_path: Path, server: FakeOpenAI, model: str = "openai/fake", **config):
-    session = LocalSession(tmp_path, {"a.txt": "alpha\n"})
+FILES = {"a.txt": "alpha\n"}
+
+
+@pytest.fixture(scope="module")
+def shared(
+    engine, sandbox_image: str, isolated_data_dir: Path, tmp_path_factory
+) -> Iterator[Session]:
+    """One session for the tests that change no file."""
+    folder = tmp_path_factory.mktemp("litellm") / "project"
+    with real_session(engine, isolated_data_dir, folder, FILES) as session:
+        yield session
+
+
+def make_loop(
+    session: Session, server: FakeOpenAI, model: str = "openai/fake", **config
+):
     events: list[Event] = []
     loop = AgentLoop(
         session,
@@ -43,20 +61,20 @@ def make_loop(tmp_path: Path, server: FakeOpenAI, model: str = "openai/fake", **
         timeout_s=1.0,
         retry=FAST_RETRY,
     )
-    return session, loop, events
+    return loop, events
 
 
 def of(events: list[Event], kind: type) -> list:
     return [e for e in events if isinstance(e, kind)]
 
 
-async def test_tool_calls_run_and_their_results_go_back(tmp_path, server) -> None:
+async def test_tool_calls_run_and_their_results_go_back(shared, server) -> None:
     server.queue(reply("Looking.", [("run", {"command": "cat a.txt"})]))
-    session, loop, events = make_loop(tmp_path, server)
+    loop, events = make_loop(shared, server)
 
     finished = await loop.run("read a.txt")
 
-    assert session.commands == ["cat a.txt"]
+    assert commands_run(events) == ["cat a.txt"]
     assert finished.outcome == "finished" and finished.summary == "All done."
     assert [t["function"]["name"] for t in server.requests[0]["tools"]] == [
         "run", "read_file", "write_file", "list_files", "finish",
@@ -71,7 +89,9 @@ async def test_tool_calls_run_and_their_results_go_back(tmp_path, server) -> Non
     assert of(events, ModelReplied)[0].total_tokens == 15
 
 
-async def test_several_tool_calls_in_one_reply_run_in_order(tmp_path, server) -> None:
+async def test_several_tool_calls_in_one_reply_run_in_order(
+    start_session: StartSession, server
+) -> None:
     server.queue(
         reply(None, [
             ("write_file", {"path": "b.txt", "content": "beta\n"}),
@@ -79,17 +99,19 @@ async def test_several_tool_calls_in_one_reply_run_in_order(tmp_path, server) ->
             ("finish", {"summary": "Wrote b."}),
         ])
     )  # fmt: skip
-    session, loop, events = make_loop(tmp_path, server)
+    session = start_session(FILES)
+    loop, events = make_loop(session, server)
     finished = await loop.run("write b")
-    assert (session.workspace / "b.txt").read_text() == "beta\n"
-    assert session.commands[-1] == "cat b.txt"
+    written = next(c for c in session.changes() if c.path == "b.txt")
+    assert written.new_path.read_text() == "beta\n"
+    assert commands_run(events)[-1] == "cat b.txt"
     assert finished.summary == "Wrote b."
     assert len(server.requests) == 1
 
 
-async def test_a_reply_without_tool_calls_finishes(tmp_path, server) -> None:
+async def test_a_reply_without_tool_calls_finishes(shared, server) -> None:
     server.queue(reply("There is nothing to change."))
-    _, loop, _ = make_loop(tmp_path, server)
+    loop, _ = make_loop(shared, server)
     finished = await loop.run("anything?")
     assert (finished.outcome, finished.summary) == (
         "finished",
@@ -98,13 +120,13 @@ async def test_a_reply_without_tool_calls_finishes(tmp_path, server) -> None:
 
 
 async def test_malformed_arguments_and_unknown_tools_do_not_stop_the_loop(
-    tmp_path, server
+    shared, server
 ) -> None:
     server.queue(
         reply(None, [("run", '{"command": "ls'), ("format_disk", {"now": "yes"})]),
         reply(None, [("run", {"command": "echo recovered"})]),
     )
-    session, loop, events = make_loop(tmp_path, server)
+    loop, events = make_loop(shared, server)
     finished = await loop.run("go")
 
     failures = of(events, ToolCallFailed)
@@ -112,13 +134,13 @@ async def test_malformed_arguments_and_unknown_tools_do_not_stop_the_loop(
     sent_back = server.requests[1]["messages"][-2:]
     assert "not valid JSON" in sent_back[0]["content"]
     assert "Unknown tool 'format_disk'" in sent_back[1]["content"]
-    assert session.commands == ["echo recovered"]
+    assert commands_run(events) == ["echo recovered"]
     assert finished.outcome == "finished"
 
 
-async def test_a_rate_limit_is_retried_then_succeeds(tmp_path, server) -> None:
+async def test_a_rate_limit_is_retried_then_succeeds(shared, server) -> None:
     server.queue(error(429, "slow down"), reply("Fine now."))
-    _, loop, events = make_loop(tmp_path, server)
+    loop, events = make_loop(shared, server)
     finished = await loop.run("go")
     failed = of(events, ModelFailed)
     assert len(failed) == 1 and failed[0].retrying
@@ -126,9 +148,9 @@ async def test_a_rate_limit_is_retried_then_succeeds(tmp_path, server) -> None:
     assert finished.outcome == "finished" and finished.summary == "Fine now."
 
 
-async def test_server_errors_are_retried_then_fail_the_task(tmp_path, server) -> None:
+async def test_server_errors_are_retried_then_fail_the_task(shared, server) -> None:
     server.queue(*[error(500, "the server broke")] * 3)
-    _, loop, events = make_loop(tmp_path, server)
+    loop, events = make_loop(shared, server)
     finished = await loop.run("go")
     failed = of(events, ModelFailed)
     assert [f.retrying for f in failed] == [True, True, False]
@@ -137,9 +159,9 @@ async def test_server_errors_are_retried_then_fail_the_task(tmp_path, server) ->
     assert len(server.requests) == 3
 
 
-async def test_auth_errors_are_not_retried(tmp_path, server) -> None:
+async def test_auth_errors_are_not_retried(shared, server) -> None:
     server.queue(error(401, "invalid api key"), reply("never sent"))
-    _, loop, events = make_loop(tmp_path, server)
+    loop, events = make_loop(shared, server)
     finished = await loop.run("go")
     failed = of(events, ModelFailed)
     assert len(failed) == 1 and not failed[0].retrying
@@ -148,9 +170,9 @@ async def test_auth_errors_are_not_retried(tmp_path, server) -> None:
     assert len(server.requests) == 1
 
 
-async def test_a_model_slower_than_the_timeout_fails_clearly(tmp_path, server) -> None:
+async def test_a_model_slower_than_the_timeout_fails_clearly(shared, server) -> None:
     server.queue(stall(30), stall(30), stall(30))
-    _, loop, events = make_loop(tmp_path, server)
+    loop, events = make_loop(shared, server)
     finished = await loop.run("go")
     failed = of(events, ModelFailed)
     assert failed[-1].message == "openai/fake did not answer within 1s."
@@ -158,9 +180,9 @@ async def test_a_model_slower_than_the_timeout_fails_clearly(tmp_path, server) -
     assert finished.outcome == "failed"
 
 
-async def test_a_ten_megabyte_reply_is_cut_before_it_spreads(tmp_path, server) -> None:
+async def test_a_ten_megabyte_reply_is_cut_before_it_spreads(shared, server) -> None:
     server.queue(reply("x" * 10_000_000))
-    _, loop, events = make_loop(tmp_path, server)
+    loop, events = make_loop(shared, server)
     finished = await loop.run("go")
     replied = of(events, ModelReplied)[0]
     assert finished.outcome == "finished"
@@ -170,32 +192,30 @@ async def test_a_ten_megabyte_reply_is_cut_before_it_spreads(tmp_path, server) -
 
 
 async def test_cost_comes_from_the_price_table_and_the_budget_stops(
-    tmp_path, server
+    shared, server
 ) -> None:
     big = reply(None, [("run", {"command": "true"})], 200_000, 100_000)
     server.queue(big, big)
-    session, loop, events = make_loop(
-        tmp_path, server, model="openai/gpt-4o", max_cost_usd=0.01
-    )
+    loop, events = make_loop(shared, server, model="openai/gpt-4o", max_cost_usd=0.01)
     finished = await loop.run("go")
     replied = of(events, ModelReplied)[0]
     assert replied.cost_usd > 0.01
     assert finished.outcome == "budget_exceeded"
     assert of(events, BudgetExceeded)[0].limit == "cost"
-    assert session.commands == []
+    assert commands_run(events) == []
     assert not of(events, CommandFinished)
 
 
-async def test_a_server_without_tools_gets_the_text_fallback(tmp_path, server) -> None:
+async def test_a_server_without_tools_gets_the_text_fallback(shared, server) -> None:
     server.queue(
         error(400, "this model does not support tools"),
         reply("I will look.\n```bash\ncat a.txt\n```"),
         reply("It says alpha."),
     )
-    session, loop, events = make_loop(tmp_path, server)
+    loop, events = make_loop(shared, server)
     finished = await loop.run("what is in a.txt?")
 
-    assert session.commands == ["cat a.txt"]
+    assert commands_run(events) == ["cat a.txt"]
     assert "tools" not in server.requests[1]
     assert "fenced block" in server.requests[1]["messages"][0]["content"]
     assert "alpha" in server.requests[2]["messages"][-1]["content"]
