@@ -26,6 +26,7 @@ from workbench.sandbox.session import Session
 pytestmark = pytest.mark.docker
 
 FAST_RETRY = RetryPolicy(attempts=3, base_delay_s=0.01, max_delay_s=0.02)
+CLOSED = "http://127.0.0.1:9/v1"  # a loopback port nothing listens on
 
 
 @pytest.fixture
@@ -224,3 +225,40 @@ async def test_a_server_without_tools_gets_the_text_fallback(shared, server) -> 
     ]  # fmt: skip
     assert finished.summary == "It says alpha."
     assert not of(events, ModelFailed)
+
+
+async def test_the_config_api_base_is_used_when_nothing_else_is_set(
+    shared, server, monkeypatch
+) -> None:
+    monkeypatch.delenv("WORKBENCH_API_BASE", raising=False)
+    # Should the config be ignored, litellm's default goes to a closed loopback port.
+    monkeypatch.setenv("OPENAI_API_BASE", CLOSED)
+    server.queue(reply("Reached through the config."))
+    config = AgentConfig(approval="auto", api_base=server.url)
+    loop = AgentLoop(
+        shared, "openai/fake", config, api_key="sk-dummy", retry=FAST_RETRY
+    )
+    finished = await loop.run("go")
+    assert finished.summary == "Reached through the config."
+    assert len(server.requests) == 1
+
+
+async def test_the_env_api_base_beats_the_config_and_an_argument_beats_both(
+    shared, server, monkeypatch
+) -> None:
+    monkeypatch.setenv("OPENAI_API_BASE", CLOSED)
+    config = AgentConfig(approval="auto", api_base=CLOSED)
+    with FakeOpenAI() as by_env:
+        monkeypatch.setenv("WORKBENCH_API_BASE", by_env.url)
+        by_env.queue(reply("From the env."))
+        server.queue(reply("From the argument."))
+        from_env = AgentLoop(
+            shared, "openai/fake", config, api_key="sk-dummy", retry=FAST_RETRY
+        )
+        from_argument = AgentLoop(
+            shared, "openai/fake", config, api_base=server.url,
+            api_key="sk-dummy", retry=FAST_RETRY,
+        )  # fmt: skip
+        assert (await from_env.run("go")).summary == "From the env."
+        assert (await from_argument.run("go")).summary == "From the argument."
+    assert (len(by_env.requests), len(server.requests)) == (1, 1)

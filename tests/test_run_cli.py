@@ -42,7 +42,7 @@ def _run(tool: str, **arguments: str) -> dict:
     return {"name": tool, "arguments": arguments}
 
 
-def _invoke(*args: str, env: dict[str, str] | None = None) -> Result:
+def _invoke(*args: str, env: dict[str, str | None] | None = None) -> Result:
     return CliRunner().invoke(main, list(args), env=env, catch_exceptions=False)
 
 
@@ -238,3 +238,28 @@ def test_any_litellm_model_with_its_usual_environment_variables(
         line["text"] for line in lines if line["type"] == "output_received"
     )
     assert lines[-1]["summary"] == "a.txt has one line."
+
+
+def test_the_config_files_api_base_reaches_the_model(
+    sessions: SessionManager, tmp_path: Path
+) -> None:
+    folder = make_folder(tmp_path / "project", {"a.txt": "a\n"})
+    config = tmp_path / "config.toml"
+    with FakeOpenAI() as server:
+        config.write_text(f'[agent]\napi_base = "{server.url}"\n')
+        server.queue(reply("Configured server answered."))
+        result = _invoke(
+            "run", "--dir", str(folder), "--prompt", "hello",
+            "--model", "openai/local-model", "--approve", "auto", "--json",
+            env={
+                "WORKBENCH_CONFIG": str(config),
+                "WORKBENCH_API_BASE": None,
+                # Were the setting ignored, litellm would try this closed port.
+                "OPENAI_API_BASE": "http://127.0.0.1:9/v1",
+                "OPENAI_API_KEY": "no-key",
+            },
+        )  # fmt: skip
+
+    assert result.exit_code == 0, result.output
+    assert len(server.requests) == 1
+    assert _json_lines(result)[-1]["summary"] == "Configured server answered."

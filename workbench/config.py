@@ -73,6 +73,8 @@ class AgentConfig:
     """Model, approval policy and budgets for the agent loop."""
 
     model: str = ""
+    # An OpenAI-compatible server for local models; empty: litellm's default.
+    api_base: str = ""
     approval: str = "ask"  # "ask", "auto" or "rules"
     max_steps: int = 40
     max_cost_usd: float = 2.0

@@ -97,8 +97,13 @@ class AgentLoop:
         self.redactor = (
             transcript.redactor if transcript else Redactor(self.config.secret_patterns)
         )
-        # WORKBENCH_API_BASE points any model at a local OpenAI-compatible server.
-        api_base = api_base or os.environ.get("WORKBENCH_API_BASE") or None
+        # The caller (a CLI flag) beats WORKBENCH_API_BASE, which beats the file.
+        api_base = (
+            api_base
+            or os.environ.get("WORKBENCH_API_BASE")
+            or self.config.api_base
+            or None
+        )
         self.client = ModelClient(
             self.model, api_base, api_key, timeout_s, retry or RetryPolicy()
         )
