@@ -153,6 +153,13 @@ async def test_deny_with_a_message_reaches_the_agent(folder: Path) -> None:
         assert not messages.events(ev.CommandStarted)
         assert app.main.query_one(CommandHistory).entries[0].note == "denied"
         assert (folder / "notes.txt").read_text() == ORIGINAL
+
+        # A new task starts the conversation afresh: the script begins again.
+        app.action_new_task()
+        await pilot.press(*"again", "enter")
+        await messages.until(lambda: len(of_type(messages, ApprovalRequested)) == 2)
+        await pilot.press("d", "enter")
+        await messages.until(lambda: len(messages.events(ev.TaskFinished)) == 2)
         await quit_app(pilot, messages)
 
 

@@ -137,7 +137,7 @@ class Messages:
         found = [getattr(m, "event", None) for m in self.seen]
         return [e for e in found if isinstance(e, kind)]
 
-    async def until(self, condition: Callable[[], bool], timeout: float = 120) -> None:
+    async def until(self, condition: Callable[[], bool], timeout: float = 300) -> None:
         """Wait for messages until the condition holds (the timeout is a safety net)."""
 
         async def wait() -> None:

@@ -46,6 +46,7 @@ class AgentBridge:
         self._agent_key: tuple[str, str] | None = None
         self._pending: dict[str, asyncio.Future[Any]] = {}
         self._task: Future[Any] | None = None
+        self._fresh = False
 
     @property
     def running(self) -> bool:
@@ -95,7 +96,13 @@ class AgentBridge:
 
         transcript = Transcript.for_session(session, config.secret_patterns)
         # A resumed session continues its conversation from the transcript.
-        history = self._agent.messages if self._agent else transcript.messages()
+        if self._fresh:
+            history: list[Any] = []
+        elif self._agent is not None:
+            history = self._agent.messages
+        else:
+            history = transcript.messages()
+        self._fresh = False
         self._agent = module.AgentLoop(
             session,
             model=model,
@@ -126,6 +133,11 @@ class AgentBridge:
             return await future
         finally:
             self._pending.pop(proposal.call_id, None)
+
+    def forget(self) -> None:
+        """Start the next task with an empty conversation (the transcript keeps all)."""
+        if not self.running:
+            self._agent, self._agent_key, self._fresh = None, None, True
 
     def interrupt(self) -> None:
         """Stop the running task: kill its container and unblock a pending approval."""

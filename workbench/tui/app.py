@@ -385,7 +385,9 @@ class WorkbenchApp(App[None]):
         if self.agent_running:
             self.notify("Stop the agent first (ctrl+c).", severity="warning")
             return
-        self.main.conversation.add_note("— new task —")
+        if self._bridge is not None:
+            self._bridge.forget()
+        self.main.conversation.add_note("— new task: the agent starts afresh —")
         self.main.action_focus_prompt()
 
     # -- replay --------------------------------------------------------------------

@@ -70,7 +70,7 @@ class CommandCard(Vertical, can_focus=True):
     pending: reactive[bool] = reactive(False)
 
     def __init__(self, proposal: CommandProposed, read_only: bool = False) -> None:
-        super().__init__(id=f"card-{_safe_id(proposal.call_id)}")
+        super().__init__()
         self.proposal = proposal
         self.read_only = read_only
         self.command_text = proposal.command
@@ -158,7 +158,3 @@ class CommandCard(Vertical, can_focus=True):
             return
         self.pending = False
         self.post_message(self.Decided(self, kind, message, command))
-
-
-def _safe_id(call_id: str) -> str:
-    return "".join(ch if ch.isalnum() or ch in "-_" else "_" for ch in call_id)

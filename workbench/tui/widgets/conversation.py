@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from textual.containers import VerticalScroll
 from textual.content import Content
 from textual.widgets import Static
 
-from workbench.tui.widgets.command_card import CommandCard, _safe_id
+from workbench.tui.widgets.command_card import CommandCard
 
 if TYPE_CHECKING:
     from workbench.agent.events import CommandProposed
@@ -28,6 +28,10 @@ class Conversation(VerticalScroll):
     Conversation > .note.-success { color: $success; }
     """
 
+    def __init__(self, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self._cards: dict[str, CommandCard] = {}
+
     def add_user(self, text: str) -> None:
         line = Content.assemble(("You: ", "bold $accent"), text)
         self._append(Static(line, classes="turn user"))
@@ -44,13 +48,14 @@ class Conversation(VerticalScroll):
         self, proposal: CommandProposed, read_only: bool = False
     ) -> CommandCard:
         card = CommandCard(proposal, read_only=read_only)
+        # Call ids can repeat across tasks; the newest card owns the id.
+        self._cards[proposal.call_id] = card
         self._append(card)
         return card
 
     def card(self, call_id: str) -> CommandCard | None:
         """The card of a call, or None when it is not shown."""
-        found = self.query(f"#card-{_safe_id(call_id)}")
-        return found.first(CommandCard) if found else None
+        return self._cards.get(call_id)
 
     def _append(self, widget: Static | CommandCard) -> None:
         self.mount(widget)
