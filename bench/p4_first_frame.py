@@ -68,7 +68,7 @@ def first_frame(code: str, env: dict[str, str]) -> float:
     return elapsed
 
 
-def main(rounds: int = 7) -> None:
+def main(rounds: int = 9) -> None:
     with tempfile.TemporaryDirectory() as scratch:
         env = dict(os.environ, WORKBENCH_DATA_DIR=scratch, TERM="xterm-256color")
         env["WORKBENCH_CONFIG"] = os.path.join(scratch, "none.toml")
@@ -94,4 +94,4 @@ def _ms(values: list[float]) -> str:
 
 
 if __name__ == "__main__":
-    main(int(sys.argv[1]) if len(sys.argv) > 1 else 7)
+    main(int(sys.argv[1]) if len(sys.argv) > 1 else 9)
