@@ -45,7 +45,8 @@ class CommandCard(Vertical, can_focus=True):
     CommandCard .status.-bad { color: $error; }
     CommandCard .status.-good { color: $success; }
     CommandCard Horizontal { height: auto; }
-    CommandCard Button { margin: 0 1 0 0; min-width: 12; }
+    CommandCard Button { margin: 0 1 0 0; min-width: 0; width: auto; }
+    CommandCard .risks { color: $warning; text-style: bold; }
     CommandCard.-decided Horizontal { display: none; }
     """
 
@@ -81,6 +82,10 @@ class CommandCard(Vertical, can_focus=True):
             self.add_class("-risky")
 
     def compose(self) -> ComposeResult:
+        if self.proposal.risks:
+            # Repeated from the title, which a narrow terminal cuts short.
+            risks = " · ".join(f"⚠ {risk}" for risk in self.proposal.risks)
+            yield Static(Content(risks), classes="risks")
         yield Static(Content(self.command_text), classes="command")
         yield Static(Content(self._status), classes=f"status -{self._tone}")
         with Horizontal():

@@ -24,7 +24,7 @@ class ContainerState(Static):
     """Two lines that follow the running command; the clock ticks only meanwhile."""
 
     DEFAULT_CSS = """
-    ContainerState { height: 2; padding: 0 1; color: $text; }
+    ContainerState { height: auto; padding: 0 1; color: $text; }
     """
 
     state: reactive[str] = reactive("starting")

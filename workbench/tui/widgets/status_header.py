@@ -21,7 +21,8 @@ class StatusHeader(Static):
 
     DEFAULT_CSS = """
     StatusHeader {
-        height: 1;
+        height: auto;
+        max-height: 2;
         background: $panel;
         color: $foreground;
         padding: 0 1;
@@ -38,19 +39,20 @@ class StatusHeader(Static):
     state: reactive[str] = reactive("")
 
     def render(self) -> Content:
+        # Safety first: on a narrow terminal the end of the line is what wraps away.
         parts = [Content.from_markup("[b]workbench[/b]")]
-        if self.folder:
-            parts.append(Content(self.folder))
+        parts.append(Content.from_markup("[b]$a[/b]", a=self.approval.upper()))
+        if self.loosened:
+            loose = "⚠ loosened: " + ", ".join(self.loosened)
+            parts.append(Content(loose).stylize("bold $warning"))
         parts.append(Content.from_markup("model [b]$m[/b]", m=self.model or "—"))
         parts.append(Content(f"{short_tokens(self.tokens)} tok"))
         spent = Content(f"${self.cost:.3f} / ${self.budget:.2f}")
         if self.budget and self.cost >= 0.8 * self.budget:
             spent = spent.stylize("$warning")
         parts.append(spent)
-        parts.append(Content.from_markup("[b]$a[/b]", a=self.approval.upper()))
         if self.state:
             parts.append(Content(self.state))
-        if self.loosened:
-            loose = "⚠ loosened: " + ", ".join(self.loosened)
-            parts.append(Content(loose).stylize("bold $warning"))
+        if self.folder:
+            parts.append(Content(self.folder))
         return Content(" · ").join(parts)
