@@ -48,6 +48,23 @@ def test_start_exec_changes_list_and_drop(sandbox_image, tmp_path: Path) -> None
     assert session_id not in _cli("session", "list").stdout
 
 
+def test_changes_json_carries_review_flags(sandbox_image, tmp_path: Path) -> None:
+    folder = make_folder(tmp_path / "project", {"run.sh": "echo hi\n"})
+    session_id = _cli("session", "start", str(folder)).stdout.strip()
+
+    _cli(
+        "session", "exec", session_id, "--", "sh", "-c",
+        "chmod +x run.sh; mkdir -p .git/hooks; echo x > .git/hooks/pre-commit",
+    )  # fmt: skip
+    changes = json.loads(_cli("session", "changes", session_id, "--json").stdout)
+    _cli("session", "drop", session_id)
+
+    flags = {c["path"]: {f["code"] for f in c["flags"]} for c in changes["changes"]}
+    assert "exec-added" in flags["run.sh"]
+    assert "git-internals" in flags[".git/hooks/pre-commit"]
+    assert all(c["conflict"] is None for c in changes["changes"])
+
+
 def test_exec_streams_output_and_bounds_a_timeout(sandbox_image, tmp_path) -> None:
     folder = make_folder(tmp_path / "project", {"a.txt": "a\n"})
     session_id = _cli("session", "start", str(folder)).stdout.strip()

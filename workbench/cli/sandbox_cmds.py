@@ -233,15 +233,23 @@ def _exit_code(result: Any) -> int:
 @click.option("--json", "as_json", is_flag=True, help="Print the changes as JSON.")
 def session_changes(session_id: str, as_json: bool) -> None:
     """List what the session changed compared with its folder."""
+    from workbench.changes.review import file_json
+    from workbench.changes.sync import review_session
+
     with _manager().get(session_id) as session:
-        changes = session.changes()
+        review = review_session(session)
+    changes = review.changes
     if as_json:
+        facts = {item.path: file_json(item) for item in review.files}
         _echo_json(
             {
                 "session": session_id,
                 "folder": str(changes.folder),
                 "counts": changes.counts(),
-                "changes": [change_json(c) for c in changes],
+                "changes": [
+                    {**change_json(c), **_review_facts(facts.get(c.path))}
+                    for c in changes
+                ],
             }
         )
         return
@@ -251,6 +259,17 @@ def session_changes(session_id: str, as_json: bool) -> None:
         if change.mode_changed:
             extra += f" (mode {change.old_mode:o} -> {change.new_mode:o})"
         click.echo(f"{letters[change.kind]} {change.path}{extra}")
+
+
+def _review_facts(facts: dict[str, Any] | None) -> dict[str, Any]:
+    """What the review adds to a change: its flags, conflict and hunk count."""
+    facts = facts or {}
+    return {
+        "flags": facts.get("flags", []),
+        "conflict": facts.get("conflict"),
+        "binary": facts.get("binary", False),
+        "hunks": facts.get("hunks", 0),
+    }
 
 
 def change_json(change: Any) -> dict[str, Any]:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 import sys
 from pathlib import Path
 
@@ -67,7 +66,6 @@ def demo(task: str, theme: str | None, approve: str | None, model: str | None) -
 
     sample = find_task(task)
     folder = sample.copy_workspace()
-    _give_to_invoking_user(folder.parent)
     click.echo(f"workbench demo: {sample.title} in {folder}", err=True)
     open_tui(
         theme=theme,
@@ -112,13 +110,3 @@ def replay(session_id: str, speed: float, theme: str | None) -> None:
         open_session=False,
     )
     WorkbenchApp(launch).run()
-
-
-def _give_to_invoking_user(folder: Path) -> None:
-    """Under sudo, hand the demo copy to the real user so they can edit it later."""
-    uid, gid = os.environ.get("SUDO_UID"), os.environ.get("SUDO_GID")
-    if os.geteuid() != 0 or not uid or not gid:
-        return
-    for root, dirs, files in os.walk(folder):
-        for name in [root, *(os.path.join(root, n) for n in dirs + files)]:
-            os.lchown(name, int(uid), int(gid))
