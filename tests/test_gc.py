@@ -77,3 +77,46 @@ def test_gc_spares_a_live_session_and_collects_it_once_unowned(
     assert stray in after_close.containers and not _exists(engine, stray)
     assert session.workspace.volume not in after_close.volumes
     assert manager.get(session.id).id == session.id
+
+
+_HOLD_A_WARM_POOL = """
+import sys, time
+from pathlib import Path
+from workbench.config import Config, SandboxConfig
+from workbench.sandbox.session import SessionManager
+
+manager = SessionManager(Config(sandbox=SandboxConfig(pool_size=2)), Path(sys.argv[1]))
+session = manager.get(sys.argv[2])
+session.exec("true")
+session.runner().pool.wait_full(timeout=120)
+print("warm", flush=True)
+time.sleep(600)
+"""
+
+
+def test_killing_the_app_leaves_its_warm_pool_collectable(
+    manager, engine, tmp_path: Path
+) -> None:
+    import signal
+    import subprocess
+    import sys
+
+    folder = make_folder(tmp_path / "project", {"a.txt": "a\n"})
+    with manager.start(folder) as session:
+        session_id = session.id
+    app = subprocess.Popen(
+        [sys.executable, "-c", _HOLD_A_WARM_POOL, str(manager.data_root), session_id],
+        stdout=subprocess.PIPE,
+        text=True,
+    )
+    assert app.stdout is not None and app.stdout.readline().strip() == "warm"
+    wanted = [f"{labels.SESSION}={session_id}", f"{labels.ROLE}=pool"]
+    pooled = engine.api.containers(all=True, filters={"label": wanted})
+
+    app.send_signal(signal.SIGKILL)
+    app.wait(timeout=30)
+    report = manager.gc(min_age_s=0)
+
+    assert len(pooled) == 2 and all(c["State"] == "paused" for c in pooled)
+    assert {c["Id"] for c in pooled} <= set(report.containers)
+    assert not engine.api.containers(all=True, filters={"label": wanted})
