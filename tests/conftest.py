@@ -7,7 +7,7 @@ import itertools
 import os
 from collections.abc import Callable, Iterator
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import pytest
 
@@ -144,3 +144,17 @@ def containers_of(engine: Engine, session_id: str) -> list[str]:
         all=True, filters={"label": f"{labels.SESSION}={session_id}"}
     )
     return [container.id for container in found]
+
+
+# --- review fixtures (no engine) ----------------------------------------------
+
+
+@pytest.fixture
+def dirs(tmp_path: Path) -> tuple[Path, Path, Any]:
+    """A user folder, an upper-like dir of the sandbox's versions, and a journal."""
+    from workbench.changes.journal import Journal
+
+    folder, upper = tmp_path / "folder", tmp_path / "upper"
+    folder.mkdir()
+    upper.mkdir()
+    return folder, upper, Journal(tmp_path / "sync")

@@ -6,21 +6,10 @@ import os
 import time
 from pathlib import Path
 
-import pytest
-
 from tests.reviewkit import changes, numbered, put
 from workbench.changes.conflicts import FolderWatcher, find_conflicts
-from workbench.changes.journal import Journal
 from workbench.changes.review import Review
 from workbench.changes.sync import apply_plan, build_plan
-
-
-@pytest.fixture
-def dirs(tmp_path: Path) -> tuple[Path, Path, Journal]:
-    folder, upper = tmp_path / "folder", tmp_path / "upper"
-    folder.mkdir()
-    upper.mkdir()
-    return folder, upper, Journal(tmp_path / "sync")
 
 
 def _age(path: Path, seconds: float = 3600) -> None:

@@ -3,23 +3,13 @@
 from __future__ import annotations
 
 import os
-from pathlib import Path
 
 import pytest
 
 from tests.reviewkit import changes, numbered, put, snapshot, whiteout
-from workbench.changes.journal import Journal
 from workbench.changes.review import Review
 from workbench.changes.sync import apply_plan, build_plan, undo
 from workbench.config import ReviewConfig
-
-
-@pytest.fixture
-def dirs(tmp_path: Path) -> tuple[Path, Path, Journal]:
-    folder, upper = tmp_path / "folder", tmp_path / "upper"
-    folder.mkdir()
-    upper.mkdir()
-    return folder, upper, Journal(tmp_path / "sync")
 
 
 def test_a_modified_file_splits_into_hunks_and_each_decision_counts(dirs) -> None:

@@ -18,14 +18,6 @@ from workbench.changes.sync import SyncError, apply_plan, build_plan, recover, u
 from workbench.config import ReviewConfig
 
 
-@pytest.fixture
-def dirs(tmp_path: Path) -> tuple[Path, Path, Journal]:
-    folder, upper = tmp_path / "folder", tmp_path / "upper"
-    folder.mkdir()
-    upper.mkdir()
-    return folder, upper, Journal(tmp_path / "sync")
-
-
 def _plan_all(folder: Path, upper: Path, config: ReviewConfig | None = None):
     review = Review.build(changes(folder, upper), config)
     review.accept_all(include_flagged=True)
