@@ -9,7 +9,7 @@ from workbench.config import data_dir
 
 
 def setup_logging() -> None:
-    """Send `workbench.*` records to workbench.log (WORKBENCH_LOG_LEVEL sets the level)."""
+    """Send `workbench.*` records to workbench.log (level: WORKBENCH_LOG_LEVEL)."""
     logger = logging.getLogger("workbench")
     if logger.handlers:
         return

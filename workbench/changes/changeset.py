@@ -74,7 +74,10 @@ class ChangeSet:
 
 # --- computing a change set -------------------------------------------------
 
-OPAQUE_XATTR = "trusted.overlay.opaque"
+# Overlay marks a directory that hides its lower twin with one of these: the
+# user.* name when mounted with `userxattr` (readable by a non-root host user),
+# the trusted.* name otherwise (readable by root only).
+OPAQUE_XATTRS = ("user.overlay.opaque", "trusted.overlay.opaque")
 _CHUNK = 1 << 16
 
 
@@ -105,14 +108,16 @@ def is_whiteout(st: os.stat_result) -> bool:
     return stat.S_ISCHR(st.st_mode) and st.st_rdev == 0
 
 
-def _is_opaque(path: Path) -> bool:
-    try:
-        return os.getxattr(path, OPAQUE_XATTR, follow_symlinks=False) == b"y"
-    except OSError:
-        # No xattr, or no right to read trusted.* (a non-root host user): a
-        # directory that was deleted and re-created then looks merged.
-        # TODO: read user.overlay.opaque once overlay is mounted with userxattr.
-        return False
+def is_opaque(path: Path) -> bool:
+    """Whether an upper-dir directory hides the lower directory of its name."""
+    for name in OPAQUE_XATTRS:
+        try:
+            if os.getxattr(path, name, follow_symlinks=False) == b"y":
+                return True
+        except OSError:
+            # No such xattr, or no right to read trusted.* as a non-root user.
+            continue
+    return False
 
 
 def _lstat(path: Path) -> os.stat_result | None:
@@ -324,7 +329,7 @@ def _upper_dir(
     if stat.S_IMODE(st.st_mode) != stat.S_IMODE(old_st.st_mode):
         out.modified(rel, path, st, old, old_st)
     # Below an opaque directory every lower child is hidden, at every depth.
-    hides = opaque or _is_opaque(path)
+    hides = opaque or is_opaque(path)
     _walk_upper(out, path, old, rel + "/", lower_visible=True, opaque=hides)
 
 

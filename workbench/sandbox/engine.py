@@ -202,6 +202,9 @@ class Engine:
         for path in dirs.values():
             path.mkdir()
         (dirs["lower"] / "probe").write_text("lower\n")
+        # The probe writes as a capability-less root; the dirs may belong to a
+        # non-root host user, so let anyone write the (throwaway) upper dir.
+        dirs["upper"].chmod(0o777)
         labels = labels_mod.labels_for(data_root, "probe", "helper")
         options = (
             f"lowerdir={dirs['lower']},upperdir={dirs['upper']},workdir={dirs['work']}"

@@ -12,7 +12,7 @@ ROLE = "io.workbench.role"  # "command", "pool", "workspace", "helper"
 
 
 def store_id(data_root: Path) -> str:
-    """A short stable id of a data dir, so two stores never collect each other's objects."""
+    """A short stable id of a data dir; no store collects another's objects."""
     digest = hashlib.sha256(str(data_root.resolve()).encode()).hexdigest()
     return digest[:16]
 

@@ -369,9 +369,8 @@ class SessionManager:
             record.gid,
             record.volume,
         )
-        if record.strategy == "overlay":
-            return OverlayWorkspace(*args)
-        return CopyWorkspace(*args, config=self.config.sandbox, image=record.image)
+        kind = OverlayWorkspace if record.strategy == "overlay" else CopyWorkspace
+        return kind(*args, config=self.config.sandbox, image=record.image)
 
     def _image(self, progress: Progress | None) -> str:
         """The configured image, or the sandbox image built on first use."""

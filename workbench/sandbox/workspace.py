@@ -25,10 +25,12 @@ import docker.errors
 import docker.types
 
 from workbench.changes.changeset import (
+    OPAQUE_XATTRS,
     ChangeSet,
     Entry,
     changes_from_manifests,
     changes_from_upper,
+    is_opaque,
     mode_type,
 )
 from workbench.config import SandboxConfig
@@ -98,6 +100,9 @@ class Workspace(ABC):
         uid: int,
         gid: int,
         volume: str,
+        *,
+        config: SandboxConfig,
+        image: str,
     ) -> None:
         self.engine = engine
         self.folder = folder
@@ -106,6 +111,8 @@ class Workspace(ABC):
         self.uid = uid
         self.gid = gid
         self.volume = volume
+        self.config = config  # for the helper containers, hardened the same way
+        self.image = image
 
     def mount(self) -> docker.types.Mount:
         """The mount every sandbox container of the session gets."""
@@ -173,9 +180,16 @@ class OverlayWorkspace(Workspace):
     def options(self) -> str:
         opts = f"lowerdir={self.lowerdir()},upperdir={self.upper},workdir={self.work}"
         # Renames of directories copy instead of leaving redirects, and chmod
-        # copies data up, so the upper dir alone reads as plain files.
+        # copies data up, so the upper dir alone reads as plain files. With
+        # userxattr, redirects are never created and the opaque marks are
+        # user.* xattrs a non-root host user can read and write.
         params = Path("/sys/module/overlay/parameters")
-        for name in ("redirect_dir", "metacopy"):
+        if _userxattr_supported():
+            opts += ",userxattr"
+            names: tuple[str, ...] = ("metacopy",)
+        else:
+            names = ("redirect_dir", "metacopy")
+        for name in names:
             if (params / name).exists():
                 opts += f",{name}=off"
         return opts
@@ -191,6 +205,31 @@ class OverlayWorkspace(Workspace):
             name=self.volume,
             driver_opts={"type": "overlay", "device": "overlay", "o": self.options()},
         )
+
+    def destroy(self) -> None:
+        """Remove the volume, after a last mount has emptied overlay's work dir.
+
+        Overlay may leave root-owned whiteouts in work/work, which a non-root
+        host user cannot delete; mounting the volume once more has the kernel
+        clear them, so the session dir can then be removed.
+        """
+        if os.geteuid() != 0 and (self.work / "work").exists():
+            self._mount_once()
+        super().destroy()
+
+    def _mount_once(self) -> None:
+        labels = {**self.labels, labels_mod.ROLE: "helper"}
+        kwargs = profile.container_kwargs(
+            self.config, self.image, f"{self.uid}:{self.gid}", self.mount(), labels
+        )
+        container = self.engine.create_container(**{**kwargs, "command": ["true"]})
+        try:
+            self.engine.call(container.start)
+            self.engine.call(container.wait, timeout=60)
+        except (docker.errors.APIError, OSError) as error:
+            log.warning("could not remount %s to clean it: %s", self.volume, error)
+        finally:
+            self.engine.remove_container(container.id)
 
     def changes(self) -> ChangeSet:
         return changes_from_upper(self.folder, self.upper)
@@ -215,7 +254,7 @@ class OverlayWorkspace(Workspace):
                 st = os.lstat(here)
             except FileNotFoundError:
                 return True
-            if not stat.S_ISDIR(st.st_mode) or _opaque(here):
+            if not stat.S_ISDIR(st.st_mode) or is_opaque(here):
                 return False
         return True
 
@@ -230,7 +269,7 @@ class OverlayWorkspace(Workspace):
                 st = None
             if st is None:
                 here.mkdir(mode=0o700)
-                os.setxattr(here, "trusted.overlay.opaque", b"y")
+                os.setxattr(here, opaque_xattr(), b"y")
                 os.chmod(here, stat.S_IMODE(lower.stat().st_mode))
                 os.chown(here, self.uid, self.gid)
         source, target = self.folder / rel, self.upper / rel
@@ -243,11 +282,19 @@ class OverlayWorkspace(Workspace):
                 os.lchown(name, self.uid, self.gid)
 
 
-def _opaque(path: Path) -> bool:
+def _userxattr_supported() -> bool:
+    """Overlay's `userxattr` mount option exists from Linux 5.11 on."""
+    release = os.uname().release.split("-")[0].split(".")
     try:
-        return os.getxattr(path, "trusted.overlay.opaque") == b"y"
-    except OSError:
+        major, minor = int(release[0]), int(release[1])
+    except (IndexError, ValueError):
         return False
+    return (major, minor) >= (5, 11)
+
+
+def opaque_xattr() -> str:
+    """The xattr that marks an opaque directory in this host's overlay mounts."""
+    return OPAQUE_XATTRS[0] if _userxattr_supported() else OPAQUE_XATTRS[1]
 
 
 # --- copy ---------------------------------------------------------------------
@@ -279,10 +326,8 @@ class CopyWorkspace(Workspace):
 
     strategy = "copy"
 
-    def __init__(self, *args: Any, config: SandboxConfig, image: str, **kw: Any):
+    def __init__(self, *args: Any, **kw: Any):
         super().__init__(*args, **kw)
-        self.config = config
-        self.image = image
         self.notes: list[str] = []
 
     @property
