@@ -112,3 +112,18 @@ def test_remove_tree_unlinks_whiteouts_and_fifos_without_blocking(tmp_path) -> N
     for path in (whiteout, fifo, tmp_path / "dir"):
         remove_tree(path)
         assert not os.path.lexists(path)
+
+
+def test_reset_under_a_symlinked_dir_leaves_its_target_alone(
+    manager, tmp_path: Path
+) -> None:
+    outside = make_folder(tmp_path / "outside", {"b": "precious\n"})
+    folder = make_folder(tmp_path / "project", {"a/b": "b\n"})
+    session = manager.start(folder, strategy="overlay")
+    session.exec(f"rm -r a && ln -s {outside} a")
+
+    session.reset_paths(["a/b"])
+
+    assert (outside / "b").read_text() == "precious\n"
+    assert session.exec("cat a/b").output == "b\n"
+    session.close()

@@ -241,9 +241,26 @@ class OverlayWorkspace(Workspace):
         """Drop upper entries; call only while no container holds the mount."""
         for path in paths:
             rel = _rel_parts(path)
-            remove_tree(self.upper / rel)
+            if self._in_upper_dirs(rel):
+                remove_tree(self.upper / rel)
             if os.path.lexists(self.folder / rel) and not self._lower_visible(rel):
                 self._copy_in(rel)
+
+    def _in_upper_dirs(self, rel: str) -> bool:
+        """Whether every ancestor of `rel` in upper is a real directory.
+
+        The agent may have turned an ancestor into a symlink to anywhere on the
+        host; under a link or a file the path is not in upper, so nothing goes.
+        """
+        here = self.upper
+        for part in Path(rel).parts[:-1]:
+            here = here / part
+            try:
+                if not stat.S_ISDIR(os.lstat(here).st_mode):
+                    return False
+            except FileNotFoundError:
+                return False
+        return True
 
     def _lower_visible(self, rel: str) -> bool:
         """Whether the view shows the lower path: no ancestor in upper hides it."""
