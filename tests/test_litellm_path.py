@@ -160,6 +160,20 @@ async def test_server_errors_are_retried_then_fail_the_task(shared, server) -> N
     assert len(server.requests) == 3
 
 
+async def test_a_reply_without_choices_fails_the_task_not_the_loop(
+    shared, server
+) -> None:
+    empty = reply("unused")
+    empty["body"]["choices"] = []
+    server.queue(*[empty] * 3)
+    loop, events = make_loop(shared, server)
+    finished = await loop.run("go")
+    failed = of(events, ModelFailed)
+    assert [f.retrying for f in failed] == [True, True, False]
+    assert failed[-1].message == "openai/fake sent a reply with no choices."
+    assert finished.outcome == "failed"
+
+
 async def test_auth_errors_are_not_retried(shared, server) -> None:
     server.queue(error(401, "invalid api key"), reply("never sent"))
     loop, events = make_loop(shared, server)

@@ -97,6 +97,7 @@ class ModelClient:
             started = time.monotonic()
             try:
                 response = await self._call(litellm, history, system)
+                reply = self._read(litellm, response)
             except Exception as error:  # noqa: BLE001 - every failure becomes a message
                 failure = classify(error, self.model, self.timeout_s)
                 if self.native_tools and _rejects_tools(error):
@@ -110,7 +111,6 @@ class ModelClient:
                 await asyncio.sleep(self.retry.delay(attempt))
                 attempt += 1
                 continue
-            reply = self._read(litellm, response)
             reply.duration_s = time.monotonic() - started
             reply.attempts = attempt
             return reply
@@ -135,7 +135,10 @@ class ModelClient:
         return await litellm.acompletion(model=self.model, messages=messages, **options)
 
     def _read(self, litellm: Any, response: Any) -> ModelReply:
-        message = response.choices[0].message
+        choices = getattr(response, "choices", None)
+        if not choices:
+            raise ModelError(f"{self.model} sent a reply with no choices.", True)
+        message = choices[0].message
         text = cut_middle(message.content or "", MAX_REPLY_CHARS)
         calls = []
         for raw in getattr(message, "tool_calls", None) or []:
