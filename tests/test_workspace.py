@@ -157,3 +157,16 @@ def test_the_copy_leaves_out_excluded_names(manager, tmp_path: Path) -> None:
     assert result.output.split() == [".", "./a.txt", "./src"]
     assert len(session.changes()) == 0
     session.close()
+
+
+def test_a_module_in_the_copy_never_runs_in_the_listing(
+    manager, tmp_path: Path
+) -> None:
+    folder = make_folder(tmp_path / "project", {"a.txt": "a\n"})
+    session = manager.start(folder, strategy="copy")
+    session.exec("printf 'raise SystemExit(3)\\n' > json.py")
+
+    changes = session.changes()
+
+    assert [(c.path, c.kind) for c in changes] == [("json.py", "added")]
+    session.close()

@@ -418,9 +418,12 @@ class CopyWorkspace(Workspace):
         exec_id = self.engine.call(
             self.engine.api.exec_create,
             container,
-            ["python3", "-c", _LIST_SCRIPT],
+            # Isolated and from /: a module the agent left in /workspace must
+            # never be imported in place of the standard library's.
+            ["python3", "-I", "-c", _LIST_SCRIPT],
             stdout=True,
             stderr=False,
+            workdir="/",
         )
         stream = self.engine.call(self.engine.api.exec_start, exec_id, stream=True)
         current: dict[str, Entry] = {}
