@@ -6,6 +6,8 @@ import json
 import os
 import shutil
 import signal
+import subprocess
+import sys
 import threading
 from collections.abc import Iterator
 from pathlib import Path
@@ -206,6 +208,23 @@ def test_run_without_a_task_or_prompt_says_what_to_give() -> None:
 
     assert result.exit_code == 2
     assert "give a task folder, or --dir DIR with --prompt TEXT" in result.stderr
+
+
+def test_an_unknown_log_level_is_logged_not_a_traceback(
+    isolated_data_dir: Path,
+) -> None:
+    done = subprocess.run(
+        [sys.executable, "-c", "from workbench.cli import main; main()", "run"],
+        env={**os.environ, "WORKBENCH_LOG_LEVEL": "loud"},
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+
+    assert done.returncode == 2, done.stderr
+    assert "give a task folder" in done.stderr and "Traceback" not in done.stderr
+    log = (isolated_data_dir / "workbench.log").read_text()
+    assert "unknown WORKBENCH_LOG_LEVEL 'LOUD'" in log
 
 
 def test_unknown_task_lists_the_known_ones() -> None:

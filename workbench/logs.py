@@ -23,4 +23,9 @@ def setup_logging() -> None:
         logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s")
     )
     logger.addHandler(handler)
-    logger.setLevel(os.environ.get("WORKBENCH_LOG_LEVEL", "INFO").upper())
+    level = os.environ.get("WORKBENCH_LOG_LEVEL", "INFO").upper()
+    try:
+        logger.setLevel(level)
+    except ValueError:  # a typo in the variable must not stop every command
+        logger.setLevel(logging.INFO)
+        logger.warning("unknown WORKBENCH_LOG_LEVEL %r; logging at INFO", level)
