@@ -9,7 +9,7 @@ import secrets
 import shutil
 import stat
 import time
-from dataclasses import asdict, dataclass, field, fields, replace
+from dataclasses import asdict, dataclass, field, fields
 from pathlib import Path
 from typing import Any
 
@@ -33,7 +33,7 @@ class SessionRecord:
     network: str
     uid: int
     gid: int
-    state: str = "starting"  # "starting", "ready", "closed"
+    state: str = "starting"  # "ready" once the workspace exists
     notes: tuple[str, ...] = ()
     volume: str = ""
     extra: dict[str, Any] = field(default_factory=dict)
@@ -104,11 +104,6 @@ class Store:
                 f"Session {session_id!r} is damaged: {error}",
                 f"Drop it with: workbench session drop {session_id}",
             ) from error
-
-    def update(self, session_id: str, **changes: Any) -> SessionRecord:
-        record = replace(self.load(session_id), **changes)
-        self.save(record)
-        return record
 
     def ids(self) -> list[str]:
         """Ids of every session directory that holds a record."""
