@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
+from functools import partial
 from typing import Any
 
 from textual import work
@@ -321,22 +323,10 @@ class ReviewScreen(Screen[None]):
         dialog = Confirm(
             f"Apply to {self.review.folder}?", body, yes="Apply", warning=""
         )
-        self.app.push_screen(dialog, lambda yes: yes and self._apply(plan))
-
-    @work(thread=True, exclusive=True, group="apply", exit_on_error=False)
-    def _apply(self, plan: Any) -> None:
-        self.busy = True
-        try:
-            text = review_ops.apply(self.session, plan, self.config)
-        except WorkbenchError as error:
-            self.app.call_from_thread(
-                self._after_sync, f"{error.message} {error.hint}", True
-            )
-        except Exception as error:  # the apply is journaled; say so and keep going
-            log.exception("apply failed")
-            self.app.call_from_thread(self._after_sync, f"Apply failed: {error}", True)
-        else:
-            self.app.call_from_thread(self._after_sync, text, False)
+        apply = partial(review_ops.apply, self.session, plan, self.config)
+        self.app.push_screen(
+            dialog, lambda yes: yes and self._start_sync(apply, "Apply failed")
+        )
 
     def action_undo(self) -> None:
         from workbench.tui.screens.confirm import Confirm
@@ -346,20 +336,27 @@ class ReviewScreen(Screen[None]):
             "Your folder goes back to how it was before the last apply.",
             yes="Undo",
         )
-        self.app.push_screen(dialog, lambda yes: yes and self._undo())
+        undo = partial(review_ops.undo, self.session)
+        self.app.push_screen(
+            dialog, lambda yes: yes and self._start_sync(undo, "Undo failed")
+        )
+
+    def _start_sync(self, job: Callable[[], str], failure: str) -> None:
+        # Busy is set here, on the UI thread, before the worker can be scheduled.
+        self.busy = True
+        self._sync(job, failure)
 
     @work(thread=True, exclusive=True, group="apply", exit_on_error=False)
-    def _undo(self) -> None:
-        self.busy = True
+    def _sync(self, job: Callable[[], str], failure: str) -> None:
         try:
-            text = review_ops.undo(self.session)
+            text = job()
         except WorkbenchError as error:
             self.app.call_from_thread(
                 self._after_sync, f"{error.message} {error.hint}", True
             )
         except Exception as error:  # the journal keeps the backup; say so
-            log.exception("undo failed")
-            self.app.call_from_thread(self._after_sync, f"Undo failed: {error}", True)
+            log.exception("%s", failure)
+            self.app.call_from_thread(self._after_sync, f"{failure}: {error}", True)
         else:
             self.app.call_from_thread(self._after_sync, text, False)
 
