@@ -86,9 +86,10 @@ def undo(session: Any) -> str:
     txn = undo_session(session)
     paths = touched_paths(txn)
     if txn.state == "undone":
-        return f"Undone: {_count(len(paths), 'path')} back as they were."
-    return f"The last apply was {txn.state}: {_count(len(paths), 'path')} restored."
+        return f"Undone: {plural(len(paths), 'path')} back as they were."
+    return f"The last apply was {txn.state}: {plural(len(paths), 'path')} restored."
 
 
-def _count(number: int, noun: str) -> str:
+def plural(number: int, noun: str) -> str:
+    """A count with its noun: 1 path, 2 paths."""
     return f"{number} {noun}" + ("" if number == 1 else "s")

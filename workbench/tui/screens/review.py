@@ -154,7 +154,7 @@ class ReviewScreen(Screen[None]):
     def _update_summary(self) -> None:
         s = self.review.summary()
         counts = " · ".join(
-            _count(n, noun)
+            review_ops.plural(n, noun)
             for n, noun in (
                 (s.files, "file"),
                 (s.hunks, "hunk"),
@@ -373,7 +373,3 @@ class ReviewScreen(Screen[None]):
 
     def action_back(self) -> None:
         self.dismiss(None)
-
-
-def _count(number: int, noun: str) -> str:
-    return f"{number} {noun}" + ("" if number == 1 else "s")
