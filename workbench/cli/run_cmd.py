@@ -80,7 +80,7 @@ def run_command(
     config = load_config()
     request = _request(task_dir, folder, prompt, model, approve, sync, timeout, config)
     out = _JsonOutput() if as_json else _TextOutput()
-    approver = _approver(request.approval)
+    approver = _approver()
     result = run_headless(
         request,
         out.emit,
@@ -146,7 +146,7 @@ def _request(
 # Approval from a terminal.
 
 
-def _approver(approval: str) -> Any:
+def _approver() -> Any:
     """Ask on the terminal when there is one; headless rules mode denies 'ask'."""
     if sys.stdin.isatty():
         return _ask_terminal

@@ -11,7 +11,7 @@ import logging
 import threading
 import time
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -62,7 +62,6 @@ class Launch:
     replay_speed: float = 1.0
     config: Config | None = None
     open_session: bool = True  # False: show the screen only (snapshots, benchmarks)
-    extra: dict[str, Any] = field(default_factory=dict)
 
 
 class WorkbenchApp(App[None]):

@@ -41,11 +41,10 @@ class SessionOpened(Message):
 class SessionFailed(Message):
     """Opening the session failed; `message` and `hint` are for the user."""
 
-    def __init__(self, message: str, hint: str = "", fatal: bool = True) -> None:
+    def __init__(self, message: str, hint: str = "") -> None:
         super().__init__()
         self.message = message
         self.hint = hint
-        self.fatal = fatal
 
 
 class ProgressReported(Message):

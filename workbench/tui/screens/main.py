@@ -11,7 +11,7 @@ from textual.containers import Horizontal, Vertical
 from textual.screen import Screen
 from textual.widgets import Footer, Input, Static
 
-from workbench.tui.messages import AgentEventReceived, ApprovalRequested, ChangedPath
+from workbench.tui.messages import ApprovalRequested, ChangedPath
 from workbench.tui.widgets.command_card import CommandCard
 from workbench.tui.widgets.command_history import CommandHistory, HistoryEntry
 from workbench.tui.widgets.container_state import ContainerState
@@ -151,9 +151,6 @@ class MainScreen(Screen[None]):
         self.conversation.focus()
 
     # -- agent events --------------------------------------------------------------
-
-    def on_agent_event_received(self, message: AgentEventReceived) -> None:
-        self.show_event(message.event)
 
     def on_sandbox_pane_ready(self, message: SandboxPane.Ready) -> None:
         waiting, self._waiting = self._waiting, []
