@@ -98,6 +98,18 @@ def test_resume_answers_tool_calls_that_never_got_a_result(tmp_path: Path) -> No
     assert messages[-1]["role"] == "tool" and messages[-1]["tool_call_id"] == "a"
 
 
+def test_an_api_key_given_to_the_loop_never_reaches_the_transcript(
+    tmp_path: Path,
+) -> None:
+    transcript = Transcript(tmp_path / "transcript.jsonl")
+    AgentLoop(None, "scripted/x", transcript=transcript, api_key="local-key-998877")
+
+    transcript.record_message({"role": "user", "content": "use local-key-998877"})
+
+    text = transcript.path.read_text()
+    assert "local-key-998877" not in text and "[redacted]" in text
+
+
 def test_redactor_masks_env_keys_assignments_and_known_shapes() -> None:
     redactor = Redactor(environ={"MY_TOKEN": "tok-abcdef-123", "HOME": "/root"})
     text = redactor.redact(

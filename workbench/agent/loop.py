@@ -97,6 +97,8 @@ class AgentLoop:
         self.redactor = (
             transcript.redactor if transcript else Redactor(self.config.secret_patterns)
         )
+        if api_key:  # a key given by argument is not in the environment to be found
+            self.redactor.add(api_key)
         # The caller (a CLI flag) beats WORKBENCH_API_BASE, which beats the file.
         api_base = (
             api_base

@@ -53,6 +53,11 @@ class Redactor:
             except re.error as error:
                 log.warning("ignored secret pattern %r: %s", pattern, error)
 
+    def add(self, value: str) -> None:
+        """Mask one more value, such as an API key passed by argument."""
+        if len(value) >= MIN_VALUE_LENGTH and value not in self.values:
+            self.values = sorted({*self.values, value}, key=len, reverse=True)
+
     def redact(self, text: str) -> str:
         """The text with every secret replaced by a mask."""
         if not text:
