@@ -17,7 +17,7 @@ from click.testing import CliRunner, Result
 from conftest import make_folder, tree_hash
 from fake_openai import FakeOpenAI, reply
 
-from workbench.cli import main
+from workbench.cli import WorkbenchGroup, main
 from workbench.sandbox.session import SessionManager
 from workbench.tasks import find_task
 
@@ -225,6 +225,20 @@ def test_an_unknown_log_level_is_logged_not_a_traceback(
     assert "give a task folder" in done.stderr and "Traceback" not in done.stderr
     log = (isolated_data_dir / "workbench.log").read_text()
     assert "unknown WORKBENCH_LOG_LEVEL 'LOUD'" in log
+
+
+def test_an_unexpected_error_is_one_line_not_a_traceback() -> None:
+    group = WorkbenchGroup(name="workbench")
+
+    @group.command()
+    def broken() -> None:
+        raise RuntimeError("a defect")
+
+    result = CliRunner().invoke(group, ["broken"])
+
+    assert result.exit_code == 2
+    assert "error: unexpected failure: a defect" in result.stderr
+    assert "Traceback" not in result.output
 
 
 def test_unknown_task_lists_the_known_ones() -> None:

@@ -18,7 +18,7 @@ EXIT_ERROR = 2
 
 
 class WorkbenchGroup(click.Group):
-    """A click group that shows WorkbenchError as a message, not a traceback."""
+    """A click group that shows every error as a message, never a traceback."""
 
     def invoke(self, ctx: click.Context) -> Any:
         try:
@@ -31,6 +31,13 @@ class WorkbenchGroup(click.Group):
         except KeyboardInterrupt:
             click.echo("interrupted", err=True)
             sys.exit(130)
+        except (click.ClickException, click.exceptions.Exit, click.exceptions.Abort):
+            raise
+        except Exception as error:  # a defect still reaches the user as one line
+            logging.getLogger(__name__).exception("the command failed")
+            click.echo(f"error: unexpected failure: {error}", err=True)
+            click.echo("  The details are in workbench.log in the data dir.", err=True)
+            sys.exit(EXIT_ERROR)
 
 
 @click.group(cls=WorkbenchGroup, invoke_without_command=True)
