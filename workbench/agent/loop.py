@@ -382,6 +382,9 @@ class AgentLoop:
             result = await work
         except WorkbenchError as error:
             raise _SandboxFailed(error.message) from error
+        except Exception as error:  # noqa: BLE001 - the task still ends with its events
+            log.exception("the sandbox failed to run %s", call_id)
+            raise _SandboxFailed(f"The sandbox failed: {error}") from error
         finally:
             self._cancel = None
 
