@@ -2,15 +2,20 @@
 
 from __future__ import annotations
 
+import threading
 from pathlib import Path
 
 import pytest
+from agent_script_helpers import commands_run, run_turn, script_model
+from conftest import StartSession
 from textual.widgets import Static
 from tui_helpers import SIZE, Messages, quiet_app
 
 from workbench.agent import events as ev
-from workbench.config import Config
+from workbench.config import AgentConfig, Config
+from workbench.tui.agent_bridge import AgentBridge
 from workbench.tui.app import Launch, WorkbenchApp
+from workbench.tui.messages import AgentEventReceived, AgentStopped
 from workbench.tui.screens.error import ErrorScreen
 from workbench.tui.screens.help import HelpScreen
 from workbench.tui.screens.main import MainScreen
@@ -165,3 +170,32 @@ async def test_image_build_progress_is_shown_then_cleared() -> None:
         app.post_message(ProgressReported("", done=True))
         await pilot.pause()
         assert not line.has_class("-active")
+
+
+@pytest.mark.docker
+def test_a_stop_asked_while_the_agent_loads_still_stops_it(
+    start_session: StartSession, tmp_path: Path
+) -> None:
+    session = start_session()
+    model = script_model(tmp_path, run_turn("echo never"))
+    posted: list = []
+    stopped = threading.Event()
+
+    def post(message: object) -> None:
+        posted.append(message)
+        if isinstance(message, AgentStopped):
+            stopped.set()
+
+    bridge = AgentBridge(post)
+    try:
+        bridge.start(session, "go", model, AgentConfig(approval="auto"))
+        bridge.interrupt()  # before the loop module has even been imported
+        assert stopped.wait(60)
+    finally:
+        bridge.close()
+
+    events = [m.event for m in posted if isinstance(m, AgentEventReceived)]
+    assert [e.outcome for e in events if isinstance(e, ev.TaskFinished)] == [
+        "interrupted"
+    ]
+    assert commands_run(events) == []

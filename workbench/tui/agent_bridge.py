@@ -47,6 +47,7 @@ class AgentBridge:
         self._pending: dict[str, asyncio.Future[Any]] = {}
         self._task: Future[Any] | None = None
         self._fresh = False
+        self._stop_asked = threading.Event()
 
     @property
     def running(self) -> bool:
@@ -68,6 +69,7 @@ class AgentBridge:
         """Run one task; events and approval requests arrive as messages."""
         if self.running:
             raise WorkbenchError("The agent is still working.", "Wait, or stop it.")
+        self._stop_asked.clear()
         self._task = asyncio.run_coroutine_threadsafe(
             self._run(session, prompt, model, config), self._loop
         )
@@ -77,6 +79,9 @@ class AgentBridge:
         try:
             loop_module = await asyncio.to_thread(_import_loop)
             agent = self._agent_for(loop_module, session, model, config)
+            # run() clears the loop's stop flag as it begins, so a stop asked while
+            # litellm was still loading is passed on just after that.
+            self._loop.call_soon(self._pass_on_stop, agent)
             await agent.run(prompt)
         except WorkbenchError as failure:
             error = str(failure)
@@ -86,6 +91,10 @@ class AgentBridge:
         finally:
             self._cancel_pending("the agent stopped")
         self._post(AgentStopped(error))
+
+    def _pass_on_stop(self, agent: Any) -> None:
+        if self._stop_asked.is_set():
+            agent.interrupt()
 
     def _agent_for(self, module: Any, session: Any, model: str, config: Any) -> Any:
         # A new model or approval mode takes a new loop; otherwise it keeps its history.
@@ -141,6 +150,7 @@ class AgentBridge:
 
     def interrupt(self) -> None:
         """Stop the running task: kill its container and unblock a pending approval."""
+        self._stop_asked.set()
         if self._agent is not None:
             self._agent.interrupt()
         self._loop.call_soon_threadsafe(self._cancel_pending, "stopped by the user")
