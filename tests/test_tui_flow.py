@@ -16,6 +16,7 @@ from workbench.config import Config
 from workbench.errors import EngineUnavailable
 from workbench.tui.app import Launch, WorkbenchApp
 from workbench.tui.messages import (
+    AgentStopped,
     ApprovalRequested,
     ReviewReady,
     SessionFailed,
@@ -206,7 +207,9 @@ async def test_ctrl_c_stops_a_long_command(folder: Path) -> None:
             )
         )
         await pilot.press("ctrl+c")
-        await messages.until(lambda: messages.events(ev.TaskFinished))
+        # AgentStopped follows TaskFinished; its handler clears agent_running.
+        await messages.until(lambda: of_type(messages, AgentStopped))
+        await pilot.pause()
 
         assert messages.events(ev.TaskFinished)[0].outcome == "interrupted"
         assert messages.events(ev.CommandFinished)[0].interrupted
