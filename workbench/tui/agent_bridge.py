@@ -1,14 +1,13 @@
 """Runs the agent loop on its own asyncio thread and talks to the UI only by messages.
 
-The loop module imports litellm, which is slow to load; it is imported here, on
-the bridge's thread, never on the app's start-up path.
+The loop and litellm, which is slow to load, are imported here, on the bridge's
+thread, never on the app's start-up path.
 """
 
 from __future__ import annotations
 
 import asyncio
 import logging
-import os
 import threading
 from collections.abc import Callable
 from concurrent.futures import Future
@@ -180,7 +179,6 @@ def _settle(future: asyncio.Future[Any], value: Any) -> None:
 
 
 def _import_loop() -> Any:
-    os.environ.setdefault("LITELLM_LOCAL_MODEL_COST_MAP", "True")
     import workbench.agent.loop as loop_module
     from workbench.agent.models import import_litellm
 
