@@ -75,6 +75,7 @@ class AgentBridge:
 
     async def _run(self, session: Any, prompt: str, model: str, config: Any) -> None:
         error = ""
+        agent: Any = None
         try:
             loop_module = await asyncio.to_thread(_import_loop)
             agent = self._agent_for(loop_module, session, model, config)
@@ -89,6 +90,9 @@ class AgentBridge:
             error = f"The agent stopped unexpectedly: {failure}"
         finally:
             self._cancel_pending("the agent stopped")
+        if error and agent is not None:
+            # An exception's text may quote a key; mask it as events are masked.
+            error = agent.redactor.redact(error)
         self._post(AgentStopped(error))
 
     def _pass_on_stop(self, agent: Any) -> None:
