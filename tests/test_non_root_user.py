@@ -20,15 +20,14 @@ import pytest
 from conftest import make_folder
 
 from workbench.config import Config, SandboxConfig
+from workbench.sandbox.session import SessionManager
 
 UID = 1500
 
 
-def _as_user(data_root: Path, folder: Path) -> dict[str, object]:
+def _as_user(manager: SessionManager, folder: Path) -> dict[str, object]:
     """Start, change, inspect and drop a session as UID; return what was seen."""
-    from workbench.sandbox.session import SessionManager
-
-    manager = SessionManager(Config(sandbox=SandboxConfig(pool_size=0)), data_root)
+    data_root = manager.data_root
     with manager.start(folder) as session:
         result = session.exec("rm -rf d && mkdir d && echo new > d/new.txt")
         seen = {
@@ -49,11 +48,16 @@ def _run_forked(data_root: Path, folder: Path) -> dict[str, object]:
     if pid == 0:  # the child: drop to UID, keep only the docker group
         code = 0
         try:
+            # Load and connect while still root: the interpreter's own files may
+            # sit where the unprivileged uid cannot read (root's home, say).
+            config = Config(sandbox=SandboxConfig(pool_size=0))
+            manager = SessionManager(config, data_root)
+            manager.engine.facts()
             os.setgroups([docker_gid])
             os.setgid(UID)
             os.setuid(UID)
             os.environ["HOME"] = str(data_root.parent)
-            payload = json.dumps(_as_user(data_root, folder))
+            payload = json.dumps(_as_user(manager, folder))
         except BaseException:  # noqa: BLE001 - reported to the parent
             payload = json.dumps({"error": traceback.format_exc()})
             code = 1
